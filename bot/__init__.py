@@ -1,0 +1,1 @@
+"""policybot front ends and the dialogue core."""
