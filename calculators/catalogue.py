@@ -1,0 +1,389 @@
+"""The benefit catalogue: corpus/benefits.yaml loaded into frozen, validated models.
+
+Usage:
+    cat = load_catalogue()                      # cached; corpus/benefits.yaml next to this package
+    cat.entry("hitech_enterprise_award").rule   # FixedRule(amount_yuan=300000)
+    cat.entries_for_trigger("hitech_enterprise")
+    cat.triggers_for_org("enterprise")
+    cat.match_triggers("我们去年认定了高企")       # ["hitech_enterprise"]
+
+The YAML is the data a policy officer reads and corrects; this module only checks it. Every
+problem found on load raises CatalogueError naming the file, the entry and the field:
+
+    ValueError
+     └── CatalogueError          the YAML is malformed or refers to something undefined
+
+Rule kinds (``rule.kind``):
+    fixed     amount_yuan                      the text states the exact amount
+    up_to     cap_yuan                         the text gives only a cap (no rate, no tiers)
+    at_least  floor_yuan                       the text gives a floor (不低于)
+    ratio     figure, rate, cap_yuan,          figure × rate; cap_yuan caps a single figure;
+              item_cap_yuan, yearly_cap_yuan   for per-item (multiple) figures item_cap_yuan caps
+                                               each item and yearly_cap_yuan the yearly sum
+    match     figure, ratio, cap_yuan          1:1 matching of a figure, optionally capped
+    equal     figure                           等额: exactly the figure
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from calculators.models import Level, Period
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "corpus" / "benefits.yaml"
+
+# The org type keys every part of the project uses; benefits.yaml must list exactly these.
+ORG_TYPES: dict[str, str] = {
+    "enterprise": "企业",
+    "new_rd_institution": "新型研发机构",
+    "university": "高校",
+    "research_institute": "科研院所",
+    "hospital": "医院",
+    "incubator": "孵化载体/众创空间运营方",
+    "tech_service": "技术转移/科技服务机构",
+    "park": "园区/高新区",
+    "banner": "旗区人民政府",
+    "lab": "实验室/重大科研平台",
+    "talent": "个人/人才团队",
+}
+
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_CLAUSE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})$")
+
+
+class CatalogueError(ValueError):
+    """benefits.yaml is malformed or inconsistent; the message says where and what to fix."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _decimal(value: Any, what: str) -> Decimal:
+    if isinstance(value, float):
+        raise ValueError(f"{what} must be written as a string (e.g. \"0.20\"), not a float")
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be a number written as a string")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{what} {value!r} is not a decimal number") from None
+
+
+PositiveYuan = Annotated[int, Field(gt=0, strict=True)]
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+class FixedRule(_Frozen):
+    kind: Literal["fixed"]
+    amount_yuan: PositiveYuan
+
+
+class UpToRule(_Frozen):
+    kind: Literal["up_to"]
+    cap_yuan: PositiveYuan
+
+
+class AtLeastRule(_Frozen):
+    kind: Literal["at_least"]
+    floor_yuan: PositiveYuan
+
+
+class RatioRule(_Frozen):
+    kind: Literal["ratio"]
+    figure: str
+    rate: Decimal
+    cap_yuan: PositiveYuan | None = None
+    item_cap_yuan: PositiveYuan | None = None
+    yearly_cap_yuan: PositiveYuan | None = None
+
+    @field_validator("rate", mode="before")
+    @classmethod
+    def _rate(cls, v: Any) -> Decimal:
+        rate = _decimal(v, "rate")
+        if not Decimal(0) < rate <= Decimal(1):
+            raise ValueError(f"rate {v!r} must be between 0 and 1 (\"0.20\" means 20%)")
+        return rate
+
+
+class MatchRule(_Frozen):
+    kind: Literal["match"]
+    figure: str
+    ratio: Decimal = Decimal(1)
+    cap_yuan: PositiveYuan | None = None
+
+    @field_validator("ratio", mode="before")
+    @classmethod
+    def _ratio(cls, v: Any) -> Decimal:
+        ratio = _decimal(v, "ratio")
+        if ratio <= 0:
+            raise ValueError(f"ratio {v!r} must be positive (\"1\" means 1:1)")
+        return ratio
+
+
+class EqualRule(_Frozen):
+    kind: Literal["equal"]
+    figure: str
+
+
+Rule = Annotated[
+    FixedRule | UpToRule | AtLeastRule | RatioRule | MatchRule | EqualRule,
+    Field(discriminator="kind"),
+]
+FIGURE_RULES = (RatioRule, MatchRule, EqualRule)
+
+
+# --- catalogue parts ---------------------------------------------------------------------------
+
+
+class Figure(_Frozen):
+    """A number the user can tell us (integer yuan), needed by ratio/match/equal rules."""
+
+    key: str = ""
+    label: str
+    ask: str
+    cues: tuple[str, ...] = ()  # plain words, not regexes
+    multiple: bool = False  # a per-item list (several deals)
+
+
+class Trigger(_Frozen):
+    """A recognition or event that makes entries apply (新认定国家高新技术企业 …)."""
+
+    id: str = ""
+    label: str
+    object: str
+    level: Level
+    cues: tuple[str, ...]  # regexes, searched in normalized simplified text
+    recipients: tuple[str, ...]
+
+    @field_validator("cues")
+    @classmethod
+    def _compiles(cls, cues: tuple[str, ...]) -> tuple[str, ...]:
+        if not cues:
+            raise ValueError("a trigger needs at least one cue")
+        for cue in cues:
+            try:
+                re.compile(cue)
+            except re.error as exc:
+                raise ValueError(f"cue {cue!r} is not a valid regex: {exc}") from None
+        return cues
+
+    @cached_property
+    def cue_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(c) for c in self.cues)
+
+    def matches(self, text: str) -> bool:
+        return any(p.search(text) for p in self.cue_patterns)
+
+
+class SourceQuote(_Frozen):
+    """Where an amount comes from when it is not in the entry's own clause (Art.25 → Art.24)."""
+
+    clause: str
+    quote: str
+
+
+class Entry(_Frozen):
+    """One money item of the policy text."""
+
+    id: str
+    article: int = Field(ge=1, le=30)
+    clause: str
+    item: str
+    quote: str
+    trigger: str
+    also_triggers: tuple[str, ...] = ()  # further triggers that make this entry apply
+    level: Level
+    rule: Rule
+    period: Period
+    duration_years: int | None = Field(default=None, ge=1)
+    conditions: tuple[str, ...] = ()
+    note: str = ""
+    amount_source: SourceQuote | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Entry:
+        if not _ID_RE.match(self.id):
+            raise ValueError(f"id {self.id!r} must be snake_case")
+        m = _CLAUSE_RE.match(self.clause)
+        if not m or int(m.group(1)) != self.article:
+            raise ValueError(f"clause {self.clause!r} must look like \"{self.article}.n\"")
+        if not self.quote.strip():
+            raise ValueError("quote is empty")
+        return self
+
+    @property
+    def figure(self) -> str | None:
+        """The figure key this entry's rule needs, if any."""
+        return getattr(self.rule, "figure", None)
+
+    @property
+    def clause_n(self) -> int:
+        return int(self.clause.partition(".")[2])
+
+    @property
+    def all_triggers(self) -> tuple[str, ...]:
+        return (self.trigger, *self.also_triggers)
+
+
+class TextFigure(_Frozen):
+    """A number in the text that is not a grant (a threshold, a share) or support with no amount."""
+
+    article: int = Field(ge=1, le=30)
+    clause: str
+    quote: str
+    why: str
+
+
+class Catalogue(_Frozen):
+    org_types: dict[str, str]
+    figures: dict[str, Figure]
+    triggers: dict[str, Trigger]
+    entries: tuple[Entry, ...]
+    non_grant_figures: tuple[TextFigure, ...] = ()
+    unquantified_support: tuple[TextFigure, ...] = ()
+    departments: dict[int, tuple[str, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_into_items(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            data = dict(data)
+            for section, key_field in (("figures", "key"), ("triggers", "id")):
+                items = data.get(section)
+                if isinstance(items, Mapping):
+                    data[section] = {
+                        k: ({key_field: k, **v} if isinstance(v, Mapping) else v) for k, v in items.items()
+                    }
+        return data
+
+    @model_validator(mode="after")
+    def _references(self) -> Catalogue:
+        problems: list[str] = []
+        if list(self.org_types) != list(ORG_TYPES):
+            problems.append(f"org_types must be exactly, in order: {', '.join(ORG_TYPES)}")
+        for key in self.figures:
+            if not _ID_RE.match(key):
+                problems.append(f"figure key {key!r} must be snake_case")
+        for tid, trig in self.triggers.items():
+            if not _ID_RE.match(tid):
+                problems.append(f"trigger id {tid!r} must be snake_case")
+            for r in trig.recipients:
+                if r not in self.org_types:
+                    problems.append(f"trigger {tid}: unknown recipient {r!r}")
+        seen: set[str] = set()
+        used_triggers: set[str] = set()
+        for e in self.entries:
+            where = f"entry {e.id}"
+            if e.id in seen:
+                problems.append(f"{where}: duplicate id")
+            seen.add(e.id)
+            for t in e.all_triggers:
+                if t not in self.triggers:
+                    problems.append(f"{where}: unknown trigger {t!r} (define it under triggers:)")
+                used_triggers.add(t)
+            if e.trigger in self.triggers and self.triggers[e.trigger].level != e.level:
+                problems.append(
+                    f"{where}: level {e.level!r} differs from its trigger's level {self.triggers[e.trigger].level!r}"
+                )
+            rule = e.rule
+            if isinstance(rule, FIGURE_RULES):
+                fig = self.figures.get(rule.figure)
+                if fig is None:
+                    problems.append(f"{where}: unknown figure {rule.figure!r} (define it under figures:)")
+                elif isinstance(rule, RatioRule):
+                    if fig.multiple and rule.cap_yuan is not None:
+                        problems.append(f"{where}: per-item figure {fig.key}: use item_cap_yuan / yearly_cap_yuan")
+                    if not fig.multiple and (rule.item_cap_yuan or rule.yearly_cap_yuan):
+                        problems.append(f"{where}: item_cap_yuan / yearly_cap_yuan need a multiple figure")
+                elif fig.multiple:
+                    problems.append(f"{where}: {rule.kind} rules take a single figure, {fig.key} is multiple")
+            if e.amount_source and not _CLAUSE_RE.match(e.amount_source.clause):
+                problems.append(f"{where}: amount_source.clause {e.amount_source.clause!r} is not \"n.m\"")
+        unused = [t for t in self.triggers if t not in used_triggers]
+        if unused:
+            problems.append(f"triggers used by no entry: {', '.join(unused)}")
+        order = [(e.article, e.clause_n) for e in self.entries]
+        if order != sorted(order):
+            problems.append("entries must be listed in article/clause order")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # --- look-ups ---
+
+    def entry(self, entry_id: str) -> Entry:
+        for e in self.entries:
+            if e.id == entry_id:
+                return e
+        raise KeyError(entry_id)
+
+    def entries_for_trigger(self, trigger_id: str) -> list[Entry]:
+        return [e for e in self.entries if trigger_id in e.all_triggers]
+
+    def entries_for_article(self, article: int) -> list[Entry]:
+        return [e for e in self.entries if e.article == article]
+
+    def triggers_for_org(self, org_type: str | None) -> list[Trigger]:
+        """Triggers open to an org type (all of them when org_type is None)."""
+        if org_type is not None and org_type not in self.org_types:
+            raise KeyError(org_type)
+        return [t for t in self.triggers.values() if org_type is None or org_type in t.recipients]
+
+    def figure(self, key: str) -> Figure:
+        return self.figures[key]
+
+    def match_triggers(self, text: str) -> list[str]:
+        """Trigger ids whose cues occur in `text` (normalized simplified Chinese), catalogue order.
+
+        A plain cue test: the dialogue layer resolves levels and overlaps itself."""
+        return [tid for tid, t in self.triggers.items() if t.matches(text)]
+
+
+def _readable_loc(loc: tuple[Any, ...], raw: Mapping[str, Any]) -> str:
+    parts: list[str] = []
+    entries = raw.get("entries") if isinstance(raw, Mapping) else None
+    for i, p in enumerate(loc):
+        if i > 0 and loc[i - 1] == "entries" and isinstance(p, int) and isinstance(entries, list):
+            entry = entries[p] if p < len(entries) else None
+            parts.append(f"[{entry.get('id', p) if isinstance(entry, Mapping) else p}]")
+        else:
+            parts.append(f".{p}" if parts else str(p))
+    return "".join(parts)
+
+
+def parse_catalogue(raw: Any, source: str = "benefits.yaml") -> Catalogue:
+    """Validate already-parsed YAML data; raise CatalogueError with every problem found."""
+    if not isinstance(raw, Mapping):
+        raise CatalogueError(f"{source}: top level must be a mapping with org_types, figures, triggers, entries")
+    try:
+        return Catalogue.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{_readable_loc(err['loc'], raw)}: {err['msg']}" for err in exc.errors()]
+        raise CatalogueError(f"{source} is invalid:\n  " + "\n  ".join(lines)) from None
+
+
+@cache
+def _load(path: Path) -> Catalogue:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CatalogueError(f"cannot read the benefit catalogue {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path} is not valid YAML: {exc}") from None
+    return parse_catalogue(raw, str(path))
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """Load and validate the catalogue (cached per path). Default: corpus/benefits.yaml."""
+    return _load(Path(path).resolve() if path else DEFAULT_PATH)

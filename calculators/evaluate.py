@@ -1,0 +1,242 @@
+"""Eligibility report for a profile: `evaluate(profile, catalogue) -> Report`.
+
+An entry applies when one of its triggers (trigger or also_triggers) is in profile.triggers and
+profile.org_type is None or among the recipients of such a trigger. Each applicable entry gives
+one Benefit (rules.apply_rule), in article order, or — when its amount depends on a figure the
+profile lacks and the text sets no cap — one PendingItem.
+
+Totals (documented decision, same buckets the reply composer uses):
+    one_time_yuan / per_year_yuan          确定金额: fixed + computed + at_least (floors count at
+                                           the floor, i.e. "至少"); one_time includes per_project,
+                                           per_year includes per_person_per_year.
+    up_to_one_time_yuan / up_to_per_year_yuan  最高可达部分: the caps of up_to benefits, kept apart
+                                           because a cap is not money promised.
+Sums are plain sums; 第三十条 就高、从优、不重复 may exclude overlapping items.
+
+    ValueError
+     └── ProfileError        a profile names an unknown org type, trigger or figure, or a
+                             figure that is not an amount
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from calculators.catalogue import Catalogue, load_catalogue
+from calculators.models import Benefit, Period, Profile
+from calculators.rules import apply_rule, figure_values
+
+ONE_TIME_PERIODS = ("one_time", "per_project")
+PER_YEAR_PERIODS = ("per_year", "per_person_per_year")
+
+
+class ProfileError(ValueError):
+    """The profile does not fit the catalogue; the message says what to fix."""
+
+
+class PendingItem(BaseModel):
+    """An applicable entry whose amount needs figures the profile does not have yet."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entry_id: str
+    article: int
+    clause: str
+    item: str
+    quote: str
+    period: Period
+    figures: tuple[str, ...]
+
+
+class Totals(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    one_time_yuan: int = 0  # 确定金额, one_time + per_project
+    per_year_yuan: int = 0  # 确定金额, per_year + per_person_per_year
+    up_to_one_time_yuan: int = 0  # 仅有上限的项目（上限之和）
+    up_to_per_year_yuan: int = 0
+
+
+class Report(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    benefits: list[Benefit]
+    pending: list[PendingItem]
+    missing_figures: list[str]  # figure keys still needed for an exact amount, first need first
+    asks: list[str]  # the questions for missing_figures, same order
+    totals: Totals
+    departments: list[str]  # 责任单位 of the articles involved, article order, no repeats
+
+
+def _check(profile: Profile, catalogue: Catalogue) -> None:
+    if profile.org_type is not None and profile.org_type not in catalogue.org_types:
+        raise ProfileError(
+            f"unknown org_type {profile.org_type!r}; use one of: {', '.join(catalogue.org_types)}"
+        )
+    unknown = [t for t in profile.triggers if t not in catalogue.triggers]
+    if unknown:
+        raise ProfileError(f"unknown trigger(s): {', '.join(unknown)} (see triggers: in benefits.yaml)")
+    for key, value in profile.figures.items():
+        if key not in catalogue.figures:
+            raise ProfileError(f"unknown figure {key!r}; known: {', '.join(catalogue.figures)}")
+        try:
+            figure_values(key, value, catalogue.figures[key].multiple)
+        except ValueError as exc:
+            raise ProfileError(str(exc)) from None
+
+
+def _applies(entry_triggers: tuple[str, ...], profile: Profile, catalogue: Catalogue) -> bool:
+    had = [t for t in entry_triggers if t in profile.triggers]
+    if not had:
+        return False
+    if profile.org_type is None:
+        return True
+    return any(profile.org_type in catalogue.triggers[t].recipients for t in had)
+
+
+def _totals(benefits: list[Benefit]) -> Totals:
+    sums = {"one_time": 0, "per_year": 0, "up_to_one_time": 0, "up_to_per_year": 0}
+    for b in benefits:
+        bucket = "per_year" if b.period in PER_YEAR_PERIODS else "one_time"
+        if b.basis == "up_to":
+            bucket = f"up_to_{bucket}"
+        sums[bucket] += b.amount_yuan
+    return Totals(
+        one_time_yuan=sums["one_time"],
+        per_year_yuan=sums["per_year"],
+        up_to_one_time_yuan=sums["up_to_one_time"],
+        up_to_per_year_yuan=sums["up_to_per_year"],
+    )
+
+
+def evaluate(profile: Profile, catalogue: Catalogue | None = None) -> Report:
+    """Every money item the profile's triggers open, with amounts from its figures."""
+    catalogue = catalogue or load_catalogue()
+    _check(profile, catalogue)
+    benefits: list[Benefit] = []
+    pending: list[PendingItem] = []
+    missing: list[str] = []
+    articles: list[int] = []
+    for entry in catalogue.entries:  # catalogue order is article/clause order (checked on load)
+        if not _applies(entry.all_triggers, profile, catalogue):
+            continue
+        benefit = apply_rule(entry, profile.figures, catalogue)
+        if benefit is None:
+            needed = (entry.figure,) if entry.figure else ()
+            pending.append(
+                PendingItem(
+                    entry_id=entry.id,
+                    article=entry.article,
+                    clause=entry.clause,
+                    item=entry.item,
+                    quote=entry.quote,
+                    period=entry.period,
+                    figures=needed,
+                )
+            )
+        else:
+            benefits.append(benefit)
+            needed = tuple(benefit.missing)
+        missing.extend(k for k in needed if k not in missing)
+        if entry.article not in articles:
+            articles.append(entry.article)
+    departments: list[str] = []
+    for article in articles:
+        departments.extend(d for d in catalogue.departments.get(article, ()) if d not in departments)
+    return Report(
+        benefits=benefits,
+        pending=pending,
+        missing_figures=missing,
+        asks=[catalogue.figures[k].ask for k in missing],
+        totals=_totals(benefits),
+        departments=departments,
+    )
+
+
+# --- profiles from JSON ------------------------------------------------------------------------
+
+_LIST_SPLIT = re.compile(r"[，、;；]|以及|和|及")
+
+
+def _amount(key: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ProfileError(f"figure {key}: {value!r} is not an amount")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        raise ProfileError(f"figure {key}: write {value!r} as integer yuan or as text such as \"1200万元\"")
+    if isinstance(value, str):
+        from calculators.money import AmountError, parse_amount
+
+        try:
+            return parse_amount(value)
+        except AmountError as exc:
+            raise ProfileError(f"figure {key}: {exc}") from None
+    raise ProfileError(f"figure {key}: {value!r} is not an amount")
+
+
+def _figure(key: str, value: Any, multiple: bool) -> int | tuple[int, ...]:
+    if isinstance(value, list | tuple):
+        items = [_amount(key, v) for v in value]
+    elif isinstance(value, str) and multiple:
+        items = [_amount(key, part) for part in _LIST_SPLIT.split(value) if part.strip()]
+    else:
+        items = [_amount(key, value)]
+    if multiple:
+        return tuple(items)
+    if len(items) != 1:
+        raise ProfileError(f"figure {key} takes one amount, got {len(items)}")
+    return items[0]
+
+
+def profile_from_json(data: Mapping[str, Any], catalogue: Catalogue | None = None) -> Profile:
+    """A Profile from JSON-like data: {"org_type": "enterprise" | "企业", "triggers": [ids or
+    labels], "figures": {key: int yuan | "1200万元" | [..] for per-item figures}}.
+
+    Strings are parsed with calculators.money.parse_amount. Raises ProfileError on anything
+    unknown or unparsable, naming the key."""
+    catalogue = catalogue or load_catalogue()
+    if not isinstance(data, Mapping):
+        raise ProfileError("a profile is a JSON object with org_type, triggers and figures")
+    extra = set(data) - {"org_type", "triggers", "figures"}
+    if extra:
+        raise ProfileError(f"unknown profile key(s): {', '.join(sorted(extra))}; use org_type, triggers, figures")
+
+    org_type = data.get("org_type")
+    if org_type is not None:
+        by_label = {label: key for key, label in catalogue.org_types.items()}
+        org_type = by_label.get(org_type, org_type)
+        if org_type not in catalogue.org_types:
+            raise ProfileError(f"unknown org_type {data['org_type']!r}; use one of: {', '.join(catalogue.org_types)}")
+
+    raw_triggers = data.get("triggers") or []
+    if isinstance(raw_triggers, str) or not isinstance(raw_triggers, list | tuple):
+        raise ProfileError("triggers must be a list of trigger ids")
+    by_trigger_label = {t.label: tid for tid, t in catalogue.triggers.items()}
+    triggers: list[str] = []
+    for t in raw_triggers:
+        tid = by_trigger_label.get(t, t)
+        if tid not in catalogue.triggers:
+            raise ProfileError(f"unknown trigger {t!r} (see triggers: in benefits.yaml)")
+        if tid not in triggers:
+            triggers.append(tid)
+
+    raw_figures = data.get("figures") or {}
+    if not isinstance(raw_figures, Mapping):
+        raise ProfileError("figures must be an object: figure key -> amount")
+    figures: dict[str, int | tuple[int, ...]] = {}
+    for key, value in raw_figures.items():
+        if key not in catalogue.figures:
+            raise ProfileError(f"unknown figure {key!r}; known: {', '.join(catalogue.figures)}")
+        if value is None:
+            continue
+        figures[key] = _figure(key, value, catalogue.figures[key].multiple)
+        for v in figures[key] if isinstance(figures[key], tuple) else (figures[key],):
+            if v < 0:
+                raise ProfileError(f"figure {key}: amount {v} is negative")
+
+    return Profile(org_type=org_type, triggers=tuple(triggers), figures=figures)
