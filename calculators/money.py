@@ -39,6 +39,7 @@ from typing import ClassVar
 
 import cn2an
 
+from calculators.format import format_yuan
 from calculators.textnorm import normalize
 
 MAX_YUAN = 10**12
@@ -306,15 +307,6 @@ def _scan(text: str) -> list[_Mention]:
 # --- checking and the public functions -------------------------------------------------------
 
 
-def _yuan_text(yuan: int) -> str:
-    """Exact short form for messages: 800 -> "800元", 3333300 -> "333.33万元", 120000000 -> "1.2亿元"."""
-    if abs(yuan) >= 10**8 and yuan % 10**6 == 0:
-        return f"{Decimal(yuan) / 10**8:f}亿元"
-    if abs(yuan) >= 10**4:
-        return f"{Decimal(yuan) / 10**4:f}万元"
-    return f"{yuan}元"
-
-
 def _check(m: _Mention, allow_zero: bool) -> int:
     """Integer yuan of one money mention, or the AmountError that names its problem."""
     raw = m.raw
@@ -370,11 +362,11 @@ def parse_amount(text: str, default_unit: str | None = None, *, allow_zero: bool
         raise NoAmount(f"没有找到金额，请输入一个具体金额，{EXAMPLE}", t[:40])
     values = [_check(m, allow_zero) for m in money]
     if len(set(values)) > 1:
-        listed = "、".join(_yuan_text(v) for v in values[:5])
+        listed = "、".join(format_yuan(v) for v in values[:5])
         raise MultipleAmounts(f"找到了多个金额（{listed}），请只输入一个金额，{EXAMPLE}", t[:40])
     if approximate := next((m for m in money if m.approximate), None):
         raise ApproximateAmount(
-            f"“{approximate.raw}”是个约数。按{_yuan_text(values[0])}计算可以吗？如不准确，请输入准确金额，{EXAMPLE}",
+            f"“{approximate.raw}”是个约数。按{format_yuan(values[0])}计算可以吗？如不准确，请输入准确金额，{EXAMPLE}",
             approximate.raw,
             values[0],
         )
