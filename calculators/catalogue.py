@@ -69,7 +69,7 @@ class _Frozen(BaseModel):
 
 def _decimal(value: Any, what: str) -> Decimal:
     if isinstance(value, float):
-        raise ValueError(f"{what} must be written as a string (e.g. \"0.20\"), not a float")
+        raise ValueError(f'{what} must be written as a string (e.g. "0.20"), not a float')
     if isinstance(value, bool):
         raise ValueError(f"{what} must be a number written as a string")
     try:
@@ -112,7 +112,7 @@ class RatioRule(_Frozen):
     def _rate(cls, v: Any) -> Decimal:
         rate = _decimal(v, "rate")
         if not Decimal(0) < rate <= Decimal(1):
-            raise ValueError(f"rate {v!r} must be between 0 and 1 (\"0.20\" means 20%)")
+            raise ValueError(f'rate {v!r} must be between 0 and 1 ("0.20" means 20%)')
         return rate
 
 
@@ -127,7 +127,7 @@ class MatchRule(_Frozen):
     def _ratio(cls, v: Any) -> Decimal:
         ratio = _decimal(v, "ratio")
         if ratio <= 0:
-            raise ValueError(f"ratio {v!r} must be positive (\"1\" means 1:1)")
+            raise ValueError(f'ratio {v!r} must be positive ("1" means 1:1)')
         return ratio
 
 
@@ -217,7 +217,7 @@ class Entry(_Frozen):
             raise ValueError(f"id {self.id!r} must be snake_case")
         m = _CLAUSE_RE.match(self.clause)
         if not m or int(m.group(1)) != self.article:
-            raise ValueError(f"clause {self.clause!r} must look like \"{self.article}.n\"")
+            raise ValueError(f'clause {self.clause!r} must look like "{self.article}.n"')
         if not self.quote.strip():
             raise ValueError("quote is empty")
         return self
@@ -303,13 +303,15 @@ class Catalogue(_Frozen):
                     problems.append(f"{where}: unknown figure {rule.figure!r} (define it under figures:)")
                 elif isinstance(rule, RatioRule):
                     if fig.multiple and rule.cap_yuan is not None:
-                        problems.append(f"{where}: per-item figure {fig.key}: use item_cap_yuan / yearly_cap_yuan")
+                        problems.append(
+                            f"{where}: per-item figure {fig.key}: use item_cap_yuan / yearly_cap_yuan"
+                        )
                     if not fig.multiple and (rule.item_cap_yuan or rule.yearly_cap_yuan):
                         problems.append(f"{where}: item_cap_yuan / yearly_cap_yuan need a multiple figure")
                 elif fig.multiple:
                     problems.append(f"{where}: {rule.kind} rules take a single figure, {fig.key} is multiple")
             if e.amount_source and not _CLAUSE_RE.match(e.amount_source.clause):
-                problems.append(f"{where}: amount_source.clause {e.amount_source.clause!r} is not \"n.m\"")
+                problems.append(f'{where}: amount_source.clause {e.amount_source.clause!r} is not "n.m"')
         unused = [t for t in self.triggers if t not in used_triggers]
         if unused:
             problems.append(f"triggers used by no entry: {', '.join(unused)}")
@@ -365,7 +367,9 @@ def _readable_loc(loc: tuple[Any, ...], raw: Mapping[str, Any]) -> str:
 def parse_catalogue(raw: Any, source: str = "benefits.yaml") -> Catalogue:
     """Validate already-parsed YAML data; raise CatalogueError with every problem found."""
     if not isinstance(raw, Mapping):
-        raise CatalogueError(f"{source}: top level must be a mapping with org_types, figures, triggers, entries")
+        raise CatalogueError(
+            f"{source}: top level must be a mapping with org_types, figures, triggers, entries"
+        )
     try:
         return Catalogue.model_validate(raw)
     except ValidationError as exc:

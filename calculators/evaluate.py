@@ -20,7 +20,6 @@ Sums are plain sums; 第三十条 就高、从优、不重复 may exclude overla
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -159,8 +158,6 @@ def evaluate(profile: Profile, catalogue: Catalogue | None = None) -> Report:
 
 # --- profiles from JSON ------------------------------------------------------------------------
 
-_LIST_SPLIT = re.compile(r"[，、;；]|以及|和|及")
-
 
 def _amount(key: str, value: Any) -> int:
     if isinstance(value, bool):
@@ -168,22 +165,35 @@ def _amount(key: str, value: Any) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        raise ProfileError(f"figure {key}: write {value!r} as integer yuan or as text such as \"1200万元\"")
+        raise ProfileError(f'figure {key}: write {value!r} as integer yuan or as text such as "1200万元"')
     if isinstance(value, str):
         from calculators.money import AmountError, parse_amount
 
         try:
-            return parse_amount(value)
+            return parse_amount(value, allow_zero=True)
         except AmountError as exc:
-            raise ProfileError(f"figure {key}: {exc}") from None
+            raise ProfileError(f"figure {key}: {exc.message}") from None
     raise ProfileError(f"figure {key}: {value!r} is not an amount")
+
+
+def _amounts(key: str, text: str) -> list[int]:
+    """Several amounts in one string ("800、900和1000万元" shares the unit): money.find_amounts."""
+    from calculators.money import find_amounts
+
+    found = find_amounts(text)
+    if not found:
+        return [_amount(key, text)]  # parse_amount names what is wrong (or reads a lone 0)
+    vague = [a.raw for a in found if a.approximate]
+    if vague:
+        raise ProfileError(f"figure {key}: {'、'.join(vague)} is approximate; give the exact amount")
+    return [a.value_yuan for a in found]
 
 
 def _figure(key: str, value: Any, multiple: bool) -> int | tuple[int, ...]:
     if isinstance(value, list | tuple):
         items = [_amount(key, v) for v in value]
     elif isinstance(value, str) and multiple:
-        items = [_amount(key, part) for part in _LIST_SPLIT.split(value) if part.strip()]
+        items = _amounts(key, value)
     else:
         items = [_amount(key, value)]
     if multiple:
@@ -204,16 +214,22 @@ def profile_from_json(data: Mapping[str, Any], catalogue: Catalogue | None = Non
         raise ProfileError("a profile is a JSON object with org_type, triggers and figures")
     extra = set(data) - {"org_type", "triggers", "figures"}
     if extra:
-        raise ProfileError(f"unknown profile key(s): {', '.join(sorted(extra))}; use org_type, triggers, figures")
+        raise ProfileError(
+            f"unknown profile key(s): {', '.join(sorted(extra))}; use org_type, triggers, figures"
+        )
 
     org_type = data.get("org_type")
     if org_type is not None:
         by_label = {label: key for key, label in catalogue.org_types.items()}
         org_type = by_label.get(org_type, org_type)
         if org_type not in catalogue.org_types:
-            raise ProfileError(f"unknown org_type {data['org_type']!r}; use one of: {', '.join(catalogue.org_types)}")
+            raise ProfileError(
+                f"unknown org_type {data['org_type']!r}; use one of: {', '.join(catalogue.org_types)}"
+            )
 
-    raw_triggers = data.get("triggers") or []
+    raw_triggers = data.get("triggers")
+    if raw_triggers is None:
+        raw_triggers = []
     if isinstance(raw_triggers, str) or not isinstance(raw_triggers, list | tuple):
         raise ProfileError("triggers must be a list of trigger ids")
     by_trigger_label = {t.label: tid for tid, t in catalogue.triggers.items()}
@@ -225,7 +241,9 @@ def profile_from_json(data: Mapping[str, Any], catalogue: Catalogue | None = Non
         if tid not in triggers:
             triggers.append(tid)
 
-    raw_figures = data.get("figures") or {}
+    raw_figures = data.get("figures")
+    if raw_figures is None:
+        raw_figures = {}
     if not isinstance(raw_figures, Mapping):
         raise ProfileError("figures must be an object: figure key -> amount")
     figures: dict[str, int | tuple[int, ...]] = {}

@@ -41,7 +41,12 @@ from calculators.models import Basis, Benefit
 
 FigureValue = int | Sequence[int]
 
-_PERIOD_PREFIX = {"one_time": "", "per_year": "每年", "per_project": "单个项目", "per_person_per_year": "每人每年"}
+_PERIOD_PREFIX = {
+    "one_time": "",
+    "per_year": "每年",
+    "per_project": "单个项目",
+    "per_person_per_year": "每人每年",
+}
 
 
 def entry_note(entry: Entry) -> str:
@@ -78,7 +83,7 @@ def figure_values(key: str, value: FigureValue | None, multiple: bool) -> list[i
     """Normalize a profile figure to a list of int yuan (None when absent or an empty list)."""
     if value is None:
         return None
-    items = [value] if isinstance(value, int) else list(value)
+    items = list(value) if isinstance(value, list | tuple) else [value]
     if not items:
         return None
     values = [_check_amount(key, v) for v in items]
