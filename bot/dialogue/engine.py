@@ -1,9 +1,134 @@
-"""engine.turn(): the deterministic conversation core. (Being written: interface fixed here.)
+"""engine.turn(): the deterministic conversation core (flow: dialogue_flow.mmd beside this file).
 
-    engine = build_engine(settings)           # or Engine(store=SqliteSessionStore(path))
+    engine = build_engine(settings)           # or Engine(store=SqliteSessionStore(path), data_dir=...)
     reply = engine.turn("s-1", "高企能拿多少")  # free text
     reply = engine.turn("s-1", choice="企业")    # a label from the previous reply's choices
     engine.delete_session("s-1")              # erase every trace of the session
+
+turn() is synchronous and thread-safe: turns on one session are serialized by the store,
+different sessions run in parallel. Async front ends call it through asyncio.to_thread.
+turn() never raises: any internal fault becomes a polite Chinese reply and is logged.
 """
 
 from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from pathlib import Path
+
+from bot.dialogue import nlu
+from bot.dialogue.answers import Answerer
+from bot.dialogue.form import FormFlow
+from bot.dialogue.reply import Reply
+from bot.dialogue.state import SessionState
+from bot.dialogue.store import MemorySessionStore, SessionStore, SqliteSessionStore, StoreError
+from calculators.textnorm import normalize
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "抱歉，处理这条消息时出了问题。请换个说法再试一次，或发送“重新开始”从头开始。"
+STORE_ERROR_NOTE = "（会话记录暂时无法保存，本次回答不影响；如需继续测算，请稍后再试。）"
+
+
+class Knowledge:
+    """The policy, the catalogue and (lazily) the retriever: loaded once per process."""
+
+    def __init__(self, data_dir: Path, retriever=None):
+        from calculators.catalogue import load_catalogue
+        from retrieval.corpus import load_policy
+
+        self.data_dir = Path(data_dir)
+        self.policy = load_policy()
+        self.catalogue = load_catalogue()
+        self._retriever = retriever
+        self._lock = threading.Lock()
+
+    @property
+    def retriever(self):
+        if self._retriever is None:
+            with self._lock:
+                if self._retriever is None:
+                    from retrieval.search import open_retriever
+
+                    self._retriever = open_retriever(self.data_dir)
+        return self._retriever
+
+
+class Engine:
+    def __init__(self, store: SessionStore, *, data_dir: Path, knowledge: Knowledge | None = None):
+        self.store = store
+        self.knowledge = knowledge or Knowledge(data_dir)
+        self.answerer = Answerer(self.knowledge)
+        self.form = FormFlow(self.knowledge, self.answerer)
+
+    @staticmethod
+    def new_session_id() -> str:
+        return "s-" + uuid.uuid4().hex[:12]
+
+    def turn(self, session_id: str | None, text: str | None = None, *, choice: str | None = None) -> Reply:
+        session_id = session_id or self.new_session_id()
+        try:
+            with self.store.session(session_id) as handle:
+                state = SessionState.model_validate(handle.state or {})
+                reply = self._safe_turn(session_id, state, text, choice)
+                state.turns += 1
+                state.last_choices = list(reply.choices)
+                handle.state = state.model_dump(mode="json")
+                return reply
+        except StoreError:
+            log.exception("session store failed; answering without state")
+            reply = self._safe_turn(session_id, SessionState(), text, choice)
+            return reply.model_copy(update={"reply": reply.reply + "\n" + STORE_ERROR_NOTE})
+
+    def _safe_turn(self, session_id: str, state: SessionState, text: str | None, choice: str | None) -> Reply:
+        snapshot = state.model_copy(deep=True)
+        try:
+            return self._turn(session_id, state, text, choice)
+        except Exception:  # the user always gets an answer; the fault goes to the log
+            log.exception("turn failed")
+            for name in SessionState.model_fields:
+                setattr(state, name, getattr(snapshot, name))
+            return Reply(session=session_id, reply=INTERNAL_ERROR, covered=False, profile=state.profile_dict(),
+                         intent="error")
+
+    def _turn(self, sid: str, state: SessionState, text: str | None, choice: str | None) -> Reply:
+        raw = choice if choice is not None else (text or "")
+        t = normalize(raw)
+        a = self.answerer
+        if not t:
+            return self.form.with_resume(sid, state, a.prompt_for_input(sid, state))
+        if nlu.is_reset(t):
+            state.__init__()
+            return a.reset(sid, state)
+        if nlu.is_help(t):
+            return self.form.with_resume(sid, state, a.help(sid, state))
+        if nlu.is_check(t):
+            return self.form.start(sid, state)
+        if nlu.is_articles_list(t):
+            return self.form.with_resume(sid, state, a.articles(sid, state))
+        if (number := nlu.is_article_lookup(t)) is not None:
+            return self.form.with_resume(sid, state, a.article(sid, state, number))
+
+        handled = self.form.handle(sid, state, t, pressed=choice is not None)
+        if handled is not None:
+            return handled
+        if (nlu.is_greeting(t) or nlu.is_thanks(t)) and state.mode == "idle":
+            return a.small_talk(sid, state, t)
+        if nlu.is_form_start(t) and not nlu.detect_triggers(t, self.knowledge.catalogue).triggers:
+            return self.form.start(sid, state)
+        reply = a.answer(sid, state, t)
+        return self.form.with_resume(sid, state, reply)
+
+    def delete_session(self, session_id: str) -> None:
+        self.store.delete(session_id)
+
+    def reset_session(self, session_id: str) -> Reply:
+        return self.turn(session_id, "/reset")
+
+
+def build_engine(settings, *, memory: bool = False) -> Engine:
+    """The engine on the configured data dir (sessions in SQLite there)."""
+    data_dir = Path(settings.data_dir)
+    store = MemorySessionStore() if memory else SqliteSessionStore(settings.sessions_db)
+    return Engine(store, data_dir=data_dir)

@@ -1,0 +1,191 @@
+"""policybot command line (CONTRACT.md §2). Thin: every command delegates to bot.dialogue,
+calculators, retrieval or a front-end module.
+
+Usage:
+    policybot ask "高企认定了能拿多少" --json
+    policybot chat [--record FILE]
+    policybot articles | policybot article 15
+    policybot benefits PROFILE.json [--json]
+    policybot index [--rebuild]
+    policybot eval [--questions FILE] [--scenarios FILE] [--json]
+    policybot replay PATH... [--junit FILE] [--fail-fast] [--via URL]
+    policybot telegram [--webhook-url URL --port P]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="鄂尔多斯科技新政30条 政策助手")
+
+
+def _settings():
+    from bot.config import load_settings
+
+    return load_settings()
+
+
+def _engine(memory: bool = False):
+    from bot.dialogue.engine import build_engine
+
+    return build_engine(_settings(), memory=memory)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _quiet_logs() -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("jieba", "chromadb", "httpx"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@app.command()
+def ask(
+    text: Annotated[str, typer.Argument(help="用户消息")],
+    session: Annotated[str | None, typer.Option("--session", help="会话 ID：续接该会话（保存在数据目录）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="只输出一个 JSON 对象")] = False,
+) -> None:
+    """One turn. Without --session: a throw-away session."""
+    _quiet_logs()
+    engine = _engine(memory=session is None)
+    reply = engine.turn(session or engine.new_session_id(), text)
+    if as_json:
+        sys.stdout.write(json.dumps(reply.to_json_dict(), ensure_ascii=False) + "\n")
+        return
+    from bot.terminal import print_reply
+
+    print_reply(reply)
+
+
+@app.command()
+def chat(
+    record: Annotated[Path | None, typer.Option("--record", help="把对话写成回放文件（YAML）")] = None,
+) -> None:
+    """Interactive terminal chat."""
+    _quiet_logs()
+    from bot.terminal import run_chat
+
+    raise typer.Exit(run_chat(_engine(), record=record))
+
+
+@app.command()
+def articles() -> None:
+    """List the 30 articles."""
+    from bot.terminal import print_articles
+
+    print_articles()
+
+
+@app.command()
+def article(number: Annotated[int, typer.Argument(help="条款序号 1–30")]) -> None:
+    """Show one article with its clause ids."""
+    from bot.terminal import print_article
+
+    if not 1 <= number <= 30:
+        _fail(f"没有第{number}条：请输入 1 到 30 之间的序号，例如 policybot article 15")
+    print_article(number)
+
+
+@app.command()
+def benefits(
+    profile_path: Annotated[Path, typer.Argument(metavar="PROFILE.json", help="单位信息文件（键见 README）")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The eligibility report for a profile file."""
+    from calculators.catalogue import load_catalogue
+    from calculators.evaluate import evaluate, profile_from_json
+    from calculators.money import AmountError
+
+    try:
+        data = json.loads(profile_path.read_text(encoding="utf-8"))
+        profile = profile_from_json(data)
+    except FileNotFoundError:
+        _fail(f"找不到文件 {profile_path}：请给出单位信息 JSON 文件的路径")
+    except json.JSONDecodeError as exc:
+        _fail(f"{profile_path} 不是合法的 JSON（第{exc.lineno}行）：请检查格式")
+    except AmountError as exc:
+        _fail(f"{profile_path}: {exc.message}")
+    except (ValueError, TypeError) as exc:
+        _fail(f"{profile_path}: {exc}")
+    report = evaluate(profile, load_catalogue())
+    if as_json:
+        sys.stdout.write(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n")
+        return
+    from bot.terminal import print_report
+
+    print_report(report)
+
+
+@app.command()
+def index(rebuild: Annotated[bool, typer.Option("--rebuild", help="强制重建")] = False) -> None:
+    """Build the retrieval index (progress bar)."""
+    _quiet_logs()
+    from bot.terminal import build_index_with_progress
+
+    stats = build_index_with_progress(_settings().data_dir, rebuild=rebuild)
+    typer.echo(json.dumps(stats, ensure_ascii=False))
+
+
+@app.command("eval")
+def eval_(
+    questions: Annotated[Path | None, typer.Option("--questions", help="问题集 JSONL")] = None,
+    scenarios: Annotated[Path | None, typer.Option("--scenarios", help="金额场景 JSONL")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Retrieval hit@k / MRR / out-of-scope P/R, scenario amount accuracy, timings."""
+    _quiet_logs()
+    from bot.evaluation import run_eval
+
+    raise typer.Exit(run_eval(_settings(), questions=questions, scenarios=scenarios, as_json=as_json))
+
+
+@app.command()
+def replay(
+    paths: Annotated[list[Path], typer.Argument(help="回放文件或目录")],
+    junit: Annotated[Path | None, typer.Option("--junit", help="写 JUnit XML")] = None,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast")] = False,
+    via: Annotated[str | None, typer.Option("--via", help="通过 HTTP API 回放，如 http://127.0.0.1:8000")] = None,
+) -> None:
+    """Replay dialogue files; exit 1 if any expectation fails, 2 for an invalid file."""
+    _quiet_logs()
+    from bot.replay import replay_paths
+    from bot.replay.transports import EngineTransport, HttpTransport
+
+    if via:
+        def factory():
+            return HttpTransport(via)
+    else:
+        engine = _engine(memory=True)
+
+        def factory():
+            return EngineTransport(engine)
+
+    raise typer.Exit(replay_paths(paths, transport_factory=factory, junit=junit, fail_fast=fail_fast))
+
+
+@app.command()
+def telegram(
+    webhook_url: Annotated[str | None, typer.Option("--webhook-url")] = None,
+    port: Annotated[int | None, typer.Option("--port")] = None,
+) -> None:
+    """The Telegram bot (long polling by default)."""
+    from bot.telegram_app import run_telegram
+
+    raise typer.Exit(run_telegram(_settings(), webhook_url=webhook_url, port=port))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

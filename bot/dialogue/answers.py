@@ -1,0 +1,264 @@
+"""Answers outside the guided form: help, article lookups, policy questions, one-shot
+eligibility ("高企能拿多少", "研发投入1200万的新型研发机构补多少") and out-of-scope replies."""
+
+from __future__ import annotations
+
+import re
+
+from bot.dialogue import compose, nlu
+from bot.dialogue.reply import Citation, Reply
+from bot.dialogue.state import SessionState
+from calculators.evaluate import evaluate
+from calculators.models import Benefit, Profile
+
+# A question about money (vs. a question about procedures, rights, conditions only).
+_MONEY_WORDS = re.compile(r"多少|奖|补|钱|资金|经费|支持|资助|给予|能拿|能领|享受|扶持|报销|配套|上限|最高|额度|万|how much|subsid|fund|grant|award", re.I)
+# A statement about oneself ("我们被认定为…", "今年获批…") asks what it brings.
+_CLAIM_WORDS = re.compile(r"认定|获批|批准|获得|被评为|入选|成为|拿到|评上|我们是|我们有|我们单位|我公司|我司|本公司|刚成立|新成立")
+_VALIDITY_WORDS = re.compile(r"有效期|施行|实施|什么时候|生效|截止|到期|期限|叠加|重复|同时享受|就高|旧政策|废止|61号")
+_COVERED_NEARBY = "本政策涵盖：重大科技平台与载体、科研攻关与成果转化、企业创新（高企、研发投入、研发机构、首台套）、高校院所、科技人才、旗区与科技服务、科技金融等。"
+
+
+class Answerer:
+    def __init__(self, knowledge):
+        self.k = knowledge
+
+    # --- fixed replies --------------------------------------------------------------------------
+    def _reply(self, sid: str, state: SessionState, text: str, **kw) -> Reply:
+        return Reply(session=sid, reply=text, profile=state.profile_dict(), **kw)
+
+    def help(self, sid, state) -> Reply:
+        return self._reply(sid, state, compose.HELP_TEXT, covered=False, intent="help",
+                           choices=["我想看看我们能享受哪些政策", "高企能拿多少", "全部条款"])
+
+    def small_talk(self, sid, state, t: str) -> Reply:
+        if nlu.is_thanks(t):
+            return self._reply(sid, state, "不客气！还有其他政策问题，随时问我。", covered=False, intent="small_talk")
+        return self.help(sid, state)
+
+    def reset(self, sid, state) -> Reply:
+        text = "已清空本次会话记录的信息，我们重新开始。\n" + compose.HELP_TEXT
+        return self._reply(sid, state, text, covered=False, intent="reset",
+                           choices=["我想看看我们能享受哪些政策", "全部条款"])
+
+    def prompt_for_input(self, sid, state) -> Reply:
+        return self._reply(sid, state, "没有收到文字内容。请直接输入您的问题，例如：“高企认定了能拿多少”。",
+                           covered=False, intent="empty")
+
+    def articles(self, sid, state) -> Reply:
+        return self._reply(sid, state, compose.articles_list(self.k.policy), covered=True, intent="articles")
+
+    def article(self, sid, state, number: int) -> Reply:
+        article = self.k.policy.article(number)
+        items = [e for e in self.k.catalogue.entries if e.article == number]
+        text = compose.article_text(article)
+        if items:
+            text += "\n本条资金项目：\n" + "\n".join(f"• {e.item}：{compose.describe_rule(e, self.k.catalogue)}" for e in items)
+        if number == 30:
+            text += "\n" + compose.validity_line(self.k.policy)
+        citations = [self._citation(number, c.id, c.text) for c in article.clauses]
+        return self._reply(sid, state, text, covered=True, citations=citations, intent="article",
+                           departments=list(article.departments))
+
+    # --- questions --------------------------------------------------------------------------------
+    def answer(self, sid: str, state: SessionState, t: str) -> Reply:
+        """One message in free mode: eligibility if it names recognitions, else a policy answer."""
+        catalogue = self.k.catalogue
+        if nlu.is_correction(t) and (state.figures or state.org_type):
+            corrected = self.apply_correction(state, t)
+            if corrected:
+                return self.report_for(sid, state, corrected, heading="已更正，重新计算如下：")
+        detected = nlu.detect_triggers(t, catalogue)
+        wanted = self._figures_needed(detected.all_ids())
+        found = nlu.extract_figures(t, catalogue, wanted)
+        nlu.drop_figure_mentions(detected, found, {x: self._figures_needed([x]) for x in detected.all_ids()})
+        # An amount answering the figure the previous reply asked for.
+        if not detected.triggers and not detected.ambiguous and state.asked_figure:
+            filled = self._fill_asked(sid, state, t)
+            if filled is not None:
+                return filled
+        search = None
+        if detected.triggers or detected.ambiguous:
+            if not _MONEY_WORDS.search(t) and not _CLAIM_WORDS.search(t) and not found.values:
+                search = self.k.retriever.search(t)
+                articles = {e.article for x in detected.triggers + sum(detected.ambiguous.values(), [])
+                            for e in catalogue.entries_for_trigger(x)}
+                if search.in_scope and search.articles and search.articles[0].article not in articles:
+                    return self.policy_answer(sid, state, t, search)
+            return self.eligibility(sid, state, t, detected, found)
+        search = search or self.k.retriever.search(t)
+        if not search.in_scope or not search.articles:
+            return self.out_of_scope(sid, state, t)
+        return self.policy_answer(sid, state, t, search)
+
+    def out_of_scope(self, sid, state, t: str) -> Reply:
+        text = ("这个问题不在《鄂尔多斯市关于深入实施科技“突围”工程加快培育新质生产力的若干政策》（科技新政30条）的范围内，"
+                "本政策没有相关规定，建议咨询对应的主管部门。\n" + _COVERED_NEARBY +
+                "\n可以问我：“高企认定了能拿多少”“新型研发机构研发投入补助”，或发送“我想看看我们能享受哪些政策”。")
+        return self._reply(sid, state, text, covered=False, intent="out_of_scope")
+
+    def policy_answer(self, sid, state, t: str, search) -> Reply:
+        policy = self.k.policy
+        top = search.articles[0]
+        article = policy.article(top.article)
+        clause_ids = [c.clause_id for c in top.clauses[:2]] or [article.clauses[0].id]
+        lines = [f"相关规定在{compose.article_heading(article)}："]
+        for cid in clause_ids:
+            lines.append(f"{compose.clause_ref(article, cid)}{policy.clause(cid).text}")
+        items = [e for e in self.k.catalogue.entries if e.article == article.number]
+        if items and _MONEY_WORDS.search(t):
+            lines.append("本条资金项目：")
+            lines.extend(f"• {e.item}：{compose.describe_rule(e, self.k.catalogue)}" for e in items)
+        elif not items:
+            lines.append("本条规定的是支持措施或管理办法，没有直接的资金金额。")
+        if article.number == 30 or _VALIDITY_WORDS.search(t):
+            lines.append(compose.validity_line(policy))
+            lines.append(compose.art30_line())
+        if article.departments:
+            lines.append(compose.departments_line(list(article.departments)))
+        citations = [self._citation(article.number, cid, policy.clause(cid).text) for cid in clause_ids]
+        # Other articles that score close to the first are mentioned as related.
+        related = [h for h in search.articles[1:3] if h.score >= 0.85 * top.score and h.clauses]
+        if related:
+            lines.append("相关条款还有：" + "、".join(compose.article_heading(policy.article(h.article)) for h in related))
+            citations += [self._citation(h.article, h.clauses[0].clause_id, policy.clause(h.clauses[0].clause_id).text)
+                          for h in related]
+        return self._reply(sid, state, "\n".join(lines), covered=True, citations=citations, intent="policy",
+                           departments=list(article.departments))
+
+    # --- eligibility ------------------------------------------------------------------------------
+    def _figures_needed(self, triggers: list[str]) -> list[str]:
+        keys: list[str] = []
+        for tid in triggers:
+            for e in self.k.catalogue.entries_for_trigger(tid):
+                f = e.figure
+                if f and f not in keys:
+                    keys.append(f)
+        return keys
+
+    def eligibility(self, sid, state: SessionState, t: str, detected, found) -> Reply:
+        catalogue = self.k.catalogue
+        triggers = list(detected.triggers)
+        for tid in triggers:
+            if tid not in state.triggers:
+                state.triggers.append(tid)
+        for key, values in found.values.items():
+            state.figures[key] = values if catalogue.figures[key].multiple else values[-1]
+            state.last_filled = key
+        notes: list[str] = []
+        for key, amount in found.approximate:
+            notes.append(f"您给的{catalogue.figures[key].label}“{amount.raw}”是约数，下面暂按{compose.format_yuan(amount.value_yuan)}计算；如有准确数字请告诉我。")
+            state.figures[key] = amount.value_yuan
+        for err in found.errors:
+            notes.append(err.message)
+        level_choices: list[str] = []
+        asks: list[str] = []
+        shown = list(triggers)
+        if detected.ambiguous:
+            for obj, family in detected.ambiguous.items():
+                shown.extend(t_ for t_ in family if t_ not in shown)
+                state.level_question = {"object": obj, "triggers": family}
+                level_choices = [catalogue.triggers[x].label for x in family]
+                asks.append(f"请问是哪一级的{obj}？")
+        return self.report_for(sid, state, shown, notes=notes, extra_asks=asks, choices=level_choices)
+
+    def report_for(self, sid, state: SessionState, triggers: list[str], *, heading: str = "",
+                   notes: list[str] | None = None, extra_asks: list[str] | None = None,
+                   choices: list[str] | None = None, final: bool = False) -> Reply:
+        """Evaluate the given triggers on the session's figures and phrase the result."""
+        catalogue = self.k.catalogue
+        profile = Profile(org_type=None if not final else state.org_type, triggers=tuple(triggers),
+                          figures={k: tuple(v) if isinstance(v, list) else v for k, v in state.figures.items()})
+        report = evaluate(profile, catalogue)
+        benefits: list[Benefit] = list(report.benefits)
+        lines: list[str] = [heading] if heading else []
+        if benefits:
+            lines.append("根据政策原文，可适用以下资金项目：" if not final else f"测算结果：共{len(benefits)}项可适用的资金政策。")
+            lines.extend(compose.benefit_line(b, i) for i, b in enumerate(benefits, 1))
+            lines.extend(compose.totals_lines(report.totals))
+        asks = list(extra_asks or [])
+        missing = [k for k in report.missing_figures if k not in state.skipped]
+        for key in missing:
+            asks.append(catalogue.figures[key].ask)
+        for p in report.pending:
+            entry = catalogue.entry(p.entry_id)
+            if not benefits or entry.id not in {b.id for b in benefits}:
+                lines.append(f"• {entry.item}：{compose.describe_rule(entry, self.k.catalogue)}（需提供{'、'.join(catalogue.figures[f].label for f in p.figures)}后计算）〔第{entry.article}条 {entry.clause}〕")
+        if missing:
+            state.asked_figure = missing[0]
+            lines.append("如需精确金额，请告诉我：" + catalogue.figures[missing[0]].ask)
+        else:
+            state.asked_figure = None
+        skipped = [catalogue.figures[k].label for k in report.missing_figures if k in state.skipped]
+        if skipped:
+            lines.append("未提供（已跳过）：" + "、".join(skipped) + "，相关项目按上限列示。")
+        lines.extend(notes or [])
+        lines.append(compose.art30_line())
+        if final:
+            lines.append(compose.validity_line(self.k.policy))
+        if report.departments:
+            lines.append(compose.departments_line(list(report.departments)))
+        citations = self._benefit_citations(benefits, [p.entry_id for p in report.pending])
+        return self._reply(sid, state, "\n".join(lines), covered=True, citations=citations, benefits=benefits,
+                           asks=asks, choices=list(choices or []), intent="report" if final else "eligibility",
+                           departments=list(report.departments))
+
+    def _benefit_citations(self, benefits: list[Benefit], pending_ids: list[str]) -> list[Citation]:
+        seen: set[str] = set()
+        out: list[Citation] = []
+        pairs = [(b.article, b.clause, b.quote) for b in benefits]
+        for eid in pending_ids:
+            e = self.k.catalogue.entry(eid)
+            pairs.append((e.article, e.clause, e.quote))
+        for article, clause, quote in pairs:
+            if clause in seen:
+                continue
+            seen.add(clause)
+            out.append(self._citation(article, clause, quote))
+        return out
+
+    def _citation(self, article: int, clause: str, quote: str) -> Citation:
+        return Citation(article=article, clause=clause, title=self.k.policy.article(article).title, quote=quote)
+
+    # --- figures given after a question ---------------------------------------------------------------
+    def _fill_asked(self, sid: str, state: SessionState, t: str) -> Reply | None:
+        from calculators.money import AmountError
+
+        key = state.asked_figure
+        figure = self.k.catalogue.figures[key]
+        try:
+            if figure.multiple:
+                from calculators.money import find_amounts
+
+                values = [a.value_yuan for a in find_amounts(t)]
+                if not values:
+                    return None
+                state.figures[key] = values
+            else:
+                state.figures[key] = nlu.parse_answer_amount(t)
+        except AmountError:
+            return None
+        state.last_filled = key
+        triggers = [x for x in state.triggers if key in self._figures_needed([x])]
+        return None if not triggers else self.report_for(sid, state, triggers)
+
+    def apply_correction(self, state: SessionState, t: str) -> list[str] | None:
+        """'不对，研发投入是1500万' -> update that figure only; returns the triggers to re-report."""
+        catalogue = self.k.catalogue
+        found = nlu.extract_figures(t, catalogue, [])
+        changed: list[str] = []
+        for key, values in found.values.items():
+            state.figures[key] = values if catalogue.figures[key].multiple else values[-1]
+            changed.append(key)
+        if not changed and found.unassigned and state.last_filled:
+            key = state.last_filled
+            vals = [a.value_yuan for a in found.unassigned]
+            state.figures[key] = vals if catalogue.figures[key].multiple else vals[-1]
+            changed.append(key)
+        if not changed:
+            return None
+        state.last_filled = changed[-1]
+        for key in changed:
+            if key in state.skipped:
+                state.skipped.remove(key)
+        return [x for x in state.triggers if set(self._figures_needed([x])) & set(changed)]

@@ -1,0 +1,351 @@
+"""Deterministic language understanding: commands, intents, recognitions and figures.
+
+Everything works on text already passed through calculators.textnorm.normalize (simplified
+Chinese, ASCII digits, no zero-width or bidi characters).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from calculators.catalogue import Catalogue
+from calculators.money import Amount, AmountError, find_amounts, parse_amount
+
+# --- small vocabularies (words, not questions) -------------------------------------------------
+_GREETING = re.compile(r"^(你好|您好|hi|hello|hey|嗨|哈喽|在吗|在不在|早上好|下午好|晚上好)[呀啊吗哈!！。.~～\s]*$", re.I)
+_THANKS = re.compile(r"^(谢谢|多谢|感谢|thanks?|thank you|好的|ok|嗯|收到|明白了?)[了你您啦呀!！。.~～\s]*$", re.I)
+_HELP = re.compile(r"^(/start|/help|帮助|help|怎么用|你能做什么|你会什么|菜单|使用说明)\b", re.I)
+_RESET = re.compile(r"^(/reset\b|重新开始|重来|重置|清空|从头开始|reset\b|restart\b)", re.I)
+_CHECK = re.compile(r"^/check\b", re.I)
+_ARTICLES = re.compile(r"^(/articles\b|全部条款|所有条款|条款列表|目录|有哪些条款|30条都有什么|列出.*条)", re.I)
+_FORM_START = re.compile(
+    r"(能享受|可以享受|能申请|可以申请|符合|适用|能拿|可以拿|能领|有资格).{0,6}(哪些|什么|多少).{0,4}(政策|补贴|奖补|条款|支持|资金|钱)"
+    r"|(哪些|什么)(政策|补贴|奖补|条款|支持).{0,6}(能|可以)?(享受|申请|拿|领)"
+    r"|帮(我|我们)?(看看|测|测算|算算|评估|匹配|查查)|政策体检|政策匹配|资格测评|测一测|自测|开始测评|eligib",
+    re.I,
+)
+_SKIP = re.compile(r"^(跳过|不知道|不清楚|不确定|没有这个数|没有数据|暂时没有|先跳过|skip|pass|略过|不方便说|不想说)[。!！.\s]*$", re.I)
+_DONE = re.compile(r"^(完成|好了|就这些|没有了|没了|选好了|下一步|确定|done|ok|都没有|没有|无)[。!！.\s]*$", re.I)
+_NONE_OF_THEM = re.compile(r"^(都没有|没有|无|都不是|none)[。!！.\s]*$", re.I)
+_CORRECTION = re.compile(r"(不对|说错|错了|更正|纠正|改成|改为|改一下|应该是|其实是|更改|修改|不是.{0,12}而?是)")
+_QUESTION = re.compile(r"[?？]|吗|么|哪|怎|多少|几|是否|能否|可否|有没有|如何|咨询|请问|什么|how|what|which|can|does|is there", re.I)
+_YES = re.compile(r"^(是|是的|对|对的|没错|可以|好|好的|行|确认|yes|y|ok)[。!！.\s]*$", re.I)
+_NO = re.compile(r"^(不是|不对|否|不|no|n)[。!！.\s]*$", re.I)
+
+_ARTICLE_REF = re.compile(r"(?:第\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*条)|^[（(]([一二三四五六七八九十]{1,3})[)）]$|^/article\s+(\S+)")
+_LEVEL_WORDS = {
+    "national": re.compile(r"国家级|国家|全国|国字号|national", re.I),
+    "region": re.compile(r"自治区级|自治区|区级|内蒙古|省级|regional", re.I),
+    "city": re.compile(r"市级|市里认定|本市认定", re.I),
+}
+
+ORG_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "new_rd_institution": ("新型研发机构", "新研机构", "研发机构"),
+    "university": ("高校", "大学", "学院", "高等院校", "院校", "university"),
+    "research_institute": ("科研院所", "研究所", "研究院", "科研机构", "院所", "institute"),
+    "hospital": ("医院", "卫生院", "医疗机构", "hospital"),
+    "incubator": ("孵化器", "众创空间", "加速器", "孵化载体", "孵化"),
+    "tech_service": ("技术转移", "科技服务", "中介", "技术经纪", "服务机构"),
+    "park": ("园区", "高新区", "开发区", "科技园"),
+    "banner": ("旗区", "旗政府", "区政府", "县", "旗"),
+    "lab": ("实验室", "科研平台", "创新中心", "平台"),
+    "talent": ("个人", "人才", "团队", "专家", "院士", "教授", "博士", "顾问", "特派员"),
+    "enterprise": ("企业", "公司", "厂", "民企", "国企", "集团", "company", "enterprise", "business"),
+}
+
+
+def cn_or_int(token: str) -> int | None:
+    if token.isdigit():
+        return int(token)
+    from retrieval.corpus import cn_number
+
+    try:
+        return cn_number(token)
+    except (ValueError, IndexError):
+        return None
+
+
+@dataclass(frozen=True)
+class TriggerMatch:
+    trigger: str
+    start: int
+    end: int
+
+
+@dataclass
+class Detected:
+    """Recognitions found in one message."""
+
+    triggers: list[str] = field(default_factory=list)  # resolved trigger ids, text order
+    # Families named without a level, where the catalogue has several: object -> trigger ids
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)
+    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # trigger -> cue matches
+
+    def all_ids(self) -> list[str]:
+        return self.triggers + [t for family in self.ambiguous.values() for t in family]
+
+    def drop(self, trigger: str) -> None:
+        if trigger in self.triggers:
+            self.triggers.remove(trigger)
+        for obj in list(self.ambiguous):
+            if trigger in self.ambiguous[obj]:
+                del self.ambiguous[obj]
+
+
+def is_greeting(text: str) -> bool:
+    return bool(_GREETING.match(text))
+
+
+def is_thanks(text: str) -> bool:
+    return bool(_THANKS.match(text))
+
+
+def is_help(text: str) -> bool:
+    return bool(_HELP.match(text))
+
+
+def is_reset(text: str) -> bool:
+    return bool(_RESET.match(text))
+
+
+def is_check(text: str) -> bool:
+    return bool(_CHECK.match(text))
+
+
+def is_articles_list(text: str) -> bool:
+    return bool(_ARTICLES.match(text))
+
+
+def is_form_start(text: str) -> bool:
+    return bool(_FORM_START.search(text))
+
+
+def is_skip(text: str) -> bool:
+    return bool(_SKIP.match(text))
+
+
+def is_done(text: str) -> bool:
+    return bool(_DONE.match(text))
+
+
+def is_none_of_them(text: str) -> bool:
+    return bool(_NONE_OF_THEM.match(text))
+
+
+def is_correction(text: str) -> bool:
+    return bool(_CORRECTION.search(text))
+
+
+def looks_like_question(text: str) -> bool:
+    return bool(_QUESTION.search(text))
+
+
+def is_yes(text: str) -> bool:
+    return bool(_YES.match(text))
+
+
+def is_no(text: str) -> bool:
+    return bool(_NO.match(text))
+
+
+def article_ref(text: str) -> int | None:
+    """'第十五条', '第15条', '（十五）', '/article 15' -> 15 (only 1..30)."""
+    m = _ARTICLE_REF.search(text.strip())
+    if not m:
+        return None
+    token = next(g for g in m.groups() if g)
+    number = cn_or_int(token)
+    return number if number and 1 <= number <= 30 else None
+
+
+def is_article_lookup(text: str) -> int | None:
+    """A message that is mainly a reference to one article ("第十五条", "看看第15条讲什么")."""
+    number = article_ref(text)
+    if number is None:
+        return None
+    rest = _ARTICLE_REF.sub("", text)
+    rest = re.sub(r"[，,。.!！?？\s]|看看|看一下|查看|查一下|讲了?什么|说了?什么|是什么|内容|原文|具体|规定|请问|帮我|显示|打开|给我|的|条款|一下", "", rest)
+    return number if len(rest) <= 4 else None
+
+
+def org_type_of(text: str, catalogue: Catalogue) -> str | None:
+    """Match a typed or pressed organisation type."""
+    for key, label in catalogue.org_types.items():
+        if text.strip() == label or text.strip() == key:
+            return key
+    for key, words in ORG_SYNONYMS.items():
+        if key in catalogue.org_types and any(w in text for w in words):
+            return key
+    return None
+
+
+def level_of(text: str) -> str | None:
+    for level, pattern in _LEVEL_WORDS.items():
+        if pattern.search(text):
+            return level
+    return None
+
+
+def _level_near(text: str, start: int, end: int) -> str | None:
+    """The level word closest before a match (within the same clause of the sentence)."""
+    window_start = max(0, start - 14)
+    before = re.split(r"[，,。；;、和及与]", text[window_start:start])[-1] + text[start:end]
+    best: tuple[int, str] | None = None
+    for level, pattern in _LEVEL_WORDS.items():
+        for m in pattern.finditer(before):
+            if best is None or m.start() > best[0]:
+                best = (m.start(), level)
+    return best[1] if best else None
+
+
+def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None) -> Detected:
+    matches: list[TriggerMatch] = []
+    for tid, trigger in catalogue.triggers.items():
+        for cue in trigger.cue_patterns:
+            for m in cue.finditer(text):
+                matches.append(TriggerMatch(tid, m.start(), m.end()))
+    # A cue inside a longer cue of another trigger names the longer thing (旗区…新型研发机构).
+    kept = [
+        m
+        for m in matches
+        if not any(
+            o.trigger != m.trigger
+            and o.start <= m.start
+            and m.end <= o.end
+            and (o.end - o.start) > (m.end - m.start)
+            and catalogue.triggers[o.trigger].object != catalogue.triggers[m.trigger].object
+            for o in matches
+        )
+    ]
+    kept.sort(key=lambda m: (m.start, m.end))
+    detected = Detected()
+    for m in kept:
+        detected.spans.setdefault(m.trigger, []).append((m.start, m.end))
+    by_object: dict[str, list[TriggerMatch]] = {}
+    for m in kept:
+        by_object.setdefault(catalogue.triggers[m.trigger].object, []).append(m)
+    for obj, ms in by_object.items():
+        family = sorted({m.trigger for m in ms}, key=lambda t: [x.trigger for x in ms].index(t))
+        levels = {catalogue.triggers[t].level for t in family}
+        if len(family) == 1 or len(levels) == 1 and len(family) == 1:
+            _add(detected.triggers, family[0])
+            continue
+        # Several levels of one object: the level word next to each mention decides.
+        chosen: list[str] = []
+        for m in ms:
+            level = _level_near(text, m.start, m.end)
+            for t in family:
+                if level and catalogue.triggers[t].level == level and t not in chosen:
+                    chosen.append(t)
+        if chosen:
+            for t in chosen:
+                _add(detected.triggers, t)
+        else:
+            # Same level, different things (孵化类/研发类 …) or no level given.
+            if len(levels) == 1:
+                for t in family:
+                    _add(detected.triggers, t)
+            else:
+                detected.ambiguous[obj] = family
+    if org_type:
+        detected.triggers = [
+            t for t in detected.triggers if not catalogue.triggers[t].recipients or org_type in catalogue.triggers[t].recipients
+        ] or detected.triggers
+    return detected
+
+
+def _add(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
+
+
+@dataclass
+class FigureFinding:
+    values: dict[str, list[int]] = field(default_factory=dict)
+    cue_spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # cues that got an amount
+    unassigned: list[Amount] = field(default_factory=list)
+    approximate: list[tuple[str | None, Amount]] = field(default_factory=list)
+    errors: list[AmountError] = field(default_factory=list)
+
+
+def _figure_cue_spans(text: str, catalogue: Catalogue) -> list[tuple[int, int, str]]:
+    spans = []
+    for key, figure in catalogue.figures.items():
+        for cue in figure.cues:
+            for m in re.finditer(re.escape(cue), text):
+                spans.append((m.start(), m.end(), key))
+    return spans
+
+
+def extract_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> FigureFinding:
+    """Assign each amount in the text to a figure: the nearest cue before it (or right after
+    it), else the only wanted figure. `wanted` lists the figures the recognised items need."""
+    finding = FigureFinding()
+    try:
+        amounts = find_amounts(text)
+    except AmountError as exc:
+        finding.errors.append(exc)
+        return finding
+    spans = _figure_cue_spans(text, catalogue)
+    for amount in amounts:
+        key, span = _nearest_cue(text, spans, amount, wanted)
+        if span:
+            finding.cue_spans.setdefault(key, []).append(span)
+        if key is None and len(wanted) == 1:
+            key = wanted[0]
+        if key is None:
+            finding.unassigned.append(amount)
+        elif amount.approximate:
+            finding.approximate.append((key, amount))
+        else:
+            finding.values.setdefault(key, []).append(amount.value_yuan)
+    # A list continues the figure of its first member ("成交额800万、900万和1000万").
+    if finding.unassigned and finding.values:
+        last_key = list(finding.values)[-1]
+        if catalogue.figures[last_key].multiple:
+            finding.values[last_key].extend(a.value_yuan for a in finding.unassigned)
+            finding.unassigned = []
+    return finding
+
+
+def _nearest_cue(text: str, spans, amount: Amount, wanted: list[str]) -> tuple[str | None, tuple | None]:
+    best: tuple[int, str, tuple] | None = None
+    for start, end, key in spans:
+        if end <= amount.start:
+            gap = text[end:amount.start]
+            distance = len(gap)
+            if distance > 20 or re.search(r"[。；;!?？！]", gap):
+                continue
+        elif start >= amount.end:
+            gap = text[amount.end:start]
+            distance = len(gap) + 8  # a cue before the number is the usual order
+            if distance > 14 or re.search(r"[，,。；;!?？！]", gap):
+                continue
+        else:
+            continue
+        preference = 0 if key in wanted else 30
+        score = distance + preference
+        if best is None or score < best[0]:
+            best = (score, key, (start, end))
+    return (best[1], best[2]) if best else (None, None)
+
+
+def drop_figure_mentions(detected: Detected, finding: FigureFinding, needs: dict[str, list[str]]) -> None:
+    """'新型研发机构，上年度研发投入2000万' names a figure of Art.17, not the recognition of
+    Art.16 whose cue is also 研发投入: a trigger seen only inside cues of figures that another
+    detected trigger needs is dropped."""
+    used = [span for key, spans in finding.cue_spans.items() for span in spans
+            if any(key in needs.get(t, []) for t in detected.all_ids())]
+    for tid in list(detected.all_ids()):
+        spans = detected.spans.get(tid, [])
+        others_need = any(
+            key in needs.get(o, []) for o in detected.all_ids() if o != tid for key in finding.cue_spans
+        )
+        if spans and others_need and all(any(s < ue and us < e for us, ue in used) for s, e in spans):
+            detected.drop(tid)
+
+
+def parse_answer_amount(text: str) -> int:
+    """A reply to a figure question: the amount alone or in a sentence. Raises AmountError."""
+    return parse_amount(text)

@@ -1,0 +1,158 @@
+"""`policybot eval`: retrieval metrics, the same questions through the engine (first citation,
+covered), scenario amount accuracy, and timings (cold `policybot ask`, per-turn p50/p95)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+PROJECT = Path(__file__).resolve().parent.parent
+DEFAULT_QUESTIONS = PROJECT / "tests" / "eval" / "questions.jsonl"
+DEFAULT_SCENARIOS = PROJECT / "tests" / "eval" / "scenarios.jsonl"
+
+
+def load_jsonl(path: Path) -> list[dict]:
+    rows = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{lineno}: 不是合法的 JSON（{exc.msg}）") from exc
+    return rows
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def engine_questions(engine, questions: list[dict]) -> dict:
+    """The held-out check's view: citations[0] is the answering article; covered false for OOS."""
+    hits = oos_tp = oos_fp = oos_fn = 0
+    in_scope = 0
+    misses = []
+    times = []
+    for row in questions:
+        t0 = time.perf_counter()
+        reply = engine.turn(engine.new_session_id(), row["q"])
+        times.append((time.perf_counter() - t0) * 1000)
+        expected = row["articles"]
+        first = reply.citations[0].article if reply.citations and reply.covered else None
+        if not expected:
+            if not reply.covered:
+                oos_tp += 1
+            else:
+                misses.append({"id": row.get("id"), "q": row["q"], "expected": [], "got": first})
+            continue
+        in_scope += 1
+        if not reply.covered:
+            oos_fp += 1
+        if first in expected:
+            hits += 1
+        else:
+            misses.append({"id": row.get("id"), "q": row["q"], "expected": expected, "got": first,
+                           "covered": reply.covered})
+    oos_total = sum(1 for r in questions if not r["articles"])
+    oos_fn = oos_total - oos_tp
+    return {
+        "first_citation_accuracy": hits / in_scope if in_scope else 0.0,
+        "oos_precision": oos_tp / (oos_tp + oos_fp) if oos_tp + oos_fp else 1.0,
+        "oos_recall": oos_tp / oos_total if oos_total else 1.0,
+        "oos_missed": oos_fn,
+        "real_questions_refused": oos_fp,
+        "turn_ms_p50": round(_percentile(times, 0.5), 2),
+        "turn_ms_p95": round(_percentile(times, 0.95), 2),
+        "misses": misses,
+    }
+
+
+def engine_scenarios(engine, scenarios: list[dict]) -> dict:
+    exact = 0
+    failures = []
+    for row in scenarios:
+        reply = engine.turn(engine.new_session_id(), row["q"])
+        got = [{"article": b.article, "amount_yuan": b.amount_yuan, "basis": b.basis} for b in reply.benefits]
+        if all(item in got for item in row["expect"]):
+            exact += 1
+        else:
+            failures.append({"id": row.get("id"), "q": row["q"], "expect": row["expect"], "got": got})
+    return {"scenarios": len(scenarios), "exact": exact,
+            "accuracy": exact / len(scenarios) if scenarios else 0.0, "failures": failures}
+
+
+def cold_ask_seconds(runs: int = 3) -> list[float]:
+    exe = shutil.which("policybot") or str(Path(sys.executable).parent / "policybot")
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([exe, "ask", "高企认定了能拿多少", "--json"], capture_output=True, check=False,
+                       env=os.environ.copy())
+        times.append(round(time.perf_counter() - t0, 3))
+    return times
+
+
+def run_eval(settings, *, questions: Path | None, scenarios: Path | None, as_json: bool) -> int:
+    from retrieval.evaluation import evaluate_questions
+    from retrieval.search import open_retriever
+
+    from bot.dialogue.engine import build_engine
+
+    console = Console(stderr=as_json)
+    questions_path = questions or DEFAULT_QUESTIONS
+    scenarios_path = scenarios or DEFAULT_SCENARIOS
+    try:
+        qs = load_jsonl(questions_path)
+        ss = load_jsonl(scenarios_path)
+    except (OSError, ValueError) as exc:
+        console.print(f"无法读取评测文件：{exc}。请检查 --questions/--scenarios 的路径与格式。")
+        return 2
+    t0 = time.perf_counter()
+    retriever = open_retriever(Path(settings.data_dir))
+    open_s = time.perf_counter() - t0
+    result: dict = {"questions_file": str(questions_path), "scenarios_file": str(scenarios_path)}
+    result["retrieval"] = evaluate_questions(retriever, qs)
+    engine = build_engine(settings, memory=True)
+    result["engine"] = engine_questions(engine, qs)
+    result["scenarios"] = engine_scenarios(engine, ss)
+    result["timings"] = {"open_retriever_s": round(open_s, 3), "cold_ask_s": cold_ask_seconds()}
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    _print(console, result)
+    return 0
+
+
+def _print(console: Console, result: dict) -> None:
+    r, e, s, t = result["retrieval"], result["engine"], result["scenarios"], result["timings"]
+    table = Table(title="policybot eval")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in r.items():
+        if not isinstance(value, list | dict):
+            table.add_row(f"retrieval.{key}", f"{value:.3f}" if isinstance(value, float) else str(value))
+    for key, value in r.get("timing", {}).items():
+        table.add_row(f"retrieval.timing.{key}", str(value))
+    for key, value in e.items():
+        if not isinstance(value, list):
+            table.add_row(f"engine.{key}", f"{value:.3f}" if isinstance(value, float) else str(value))
+    table.add_row("scenarios.exact", f"{s['exact']}/{s['scenarios']}")
+    table.add_row("timing.open_retriever_s", str(t["open_retriever_s"]))
+    table.add_row("timing.cold_ask_s", ", ".join(map(str, t["cold_ask_s"])))
+    console.print(table)
+    for miss in e["misses"]:
+        console.print(f"[yellow]engine miss[/yellow] {miss}")
+    for fail in s["failures"]:
+        console.print(f"[red]scenario fail[/red] {fail}")
+    for miss in r.get("misses", []):
+        console.print(f"[dim]retrieval miss {miss}[/dim]")
