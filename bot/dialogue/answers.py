@@ -67,7 +67,8 @@ class Answerer:
         if nlu.is_correction(t) and (state.figures or state.org_type):
             corrected = self.apply_correction(state, t)
             if corrected:
-                return self.report_for(sid, state, corrected, heading="已更正，重新计算如下：")
+                return self.report_for(sid, state, list(state.triggers), heading="已更正，重新计算如下：",
+                                       final=state.org_type is not None)
         detected = nlu.detect_triggers(t, catalogue)
         wanted = self._figures_needed(detected.all_ids())
         found = nlu.extract_figures(t, catalogue, wanted)

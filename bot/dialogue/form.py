@@ -90,9 +90,9 @@ class FormFlow:
 
     def _trigger_options(self, state: SessionState) -> list[str]:
         cat = self.k.catalogue
-        if state.org_type:
-            return [t.id for t in cat.triggers_for_org(state.org_type)]
-        return list(cat.triggers)
+        triggers = cat.triggers_for_org(state.org_type)
+        # Items meant for this kind of organisation alone first: they are what it most likely has.
+        return [t.id for t in sorted(triggers, key=lambda t: len(t.recipients))]
 
     # --- steps ------------------------------------------------------------------------------------------
     def _org_type(self, sid, state, t, pressed) -> Reply | None:
@@ -177,7 +177,7 @@ class FormFlow:
                 state.confirm = {"figure": key, "value": value}
                 label = f"按{format_yuan(value)}计算"
                 return Reply(session=sid, covered=True, intent="form", profile=state.profile_dict(),
-                             reply=f"{err.message}\n如果没有准确数字，可以{label}吗？", asks=[figure.ask],
+                             reply=err.message, asks=[figure.ask],
                              choices=[label, SKIP_LABEL])
             if err.kind == "no_amount" and not pressed and nlu.looks_like_question(t):
                 return None

@@ -300,6 +300,10 @@ def extract_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> Figur
             finding.approximate.append((key, amount))
         else:
             finding.values.setdefault(key, []).append(amount.value_yuan)
+    # "5个项目，每个成交额1000万": one amount stands for each of the counted items.
+    for key, values in finding.values.items():
+        if catalogue.figures[key].multiple and len(values) == 1 and (count := _each_count(text)):
+            finding.values[key] = values * count
     # A list continues the figure of its first member ("成交额800万、900万和1000万").
     if finding.unassigned and finding.values:
         last_key = list(finding.values)[-1]
@@ -307,6 +311,18 @@ def extract_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> Figur
             finding.values[last_key].extend(a.value_yuan for a in finding.unassigned)
             finding.unassigned = []
     return finding
+
+
+_COUNT_RE = re.compile(r"([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*(个|项|笔|份|宗)")
+_EACH_RE = re.compile(r"每(个|项|笔|份|宗)|各|均为|都是|分别都")
+
+
+def _each_count(text: str) -> int | None:
+    m = _COUNT_RE.search(text)
+    if not m or not _EACH_RE.search(text, m.end()):
+        return None
+    count = cn_or_int(m.group(1).replace("两", "二"))
+    return count if count and 1 < count <= 50 else None
 
 
 def _nearest_cue(text: str, spans, amount: Amount, wanted: list[str]) -> tuple[str | None, tuple | None]:

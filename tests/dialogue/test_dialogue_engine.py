@@ -1,0 +1,251 @@
+"""Engine behaviour through turn(): one-shot eligibility, every form path, corrections, skips,
+digressions, resets, bad amounts; the JSON reply contract; never raising."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.dialogue.reply import Reply
+from retrieval.corpus import load_policy
+
+POLICY = load_policy()
+
+
+def amounts(reply: Reply) -> list[tuple[int, int, str]]:
+    return [(b.article, b.amount_yuan, b.basis) for b in reply.benefits]
+
+
+def assert_contract(reply: Reply) -> None:
+    data = json.loads(json.dumps(reply.to_json_dict(), ensure_ascii=False))
+    for key in ("session", "reply", "covered", "citations", "benefits", "asks", "choices", "profile"):
+        assert key in data
+    assert data["reply"].strip()
+    for c in data["citations"]:
+        assert 1 <= c["article"] <= 30
+        assert c["quote"] in POLICY.text
+        assert POLICY.clause(c["clause"]).article == c["article"]
+    for b in data["benefits"]:
+        assert isinstance(b["amount_yuan"], int)
+        assert b["basis"] in ("fixed", "up_to", "at_least", "computed")
+        assert b["period"] in ("one_time", "per_year", "per_project", "per_person_per_year")
+        assert b["formula"]
+    if not data["covered"]:
+        assert data["benefits"] == []
+
+
+# --- one-shot eligibility ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected", "first"), [
+    ("我们是社会力量举办的新型研发机构，上年度研发投入1200万元，能拿多少", [(17, 2400000, "computed")], 17),
+    ("今年同时被认定为国家高新技术企业和自治区级企业技术中心", [(15, 300000, "fixed"), (17, 300000, "fixed")], 15),
+    ("技术转移服务机构促成三个项目，成交额800万、900万和1000万", [(27, 810000, "computed")], 27),
+    ("國家高新技術企業能拿多少獎勵", [(15, 300000, "fixed")], 15),
+    ("旗区财政投入600万元建设新型研发机构，市里每年补多少", [(26, 5000000, "computed")], 26),
+])
+def test_one_shot(engine, text, expected, first):
+    reply = engine.turn("s", text)
+    assert_contract(reply)
+    for item in expected:
+        assert item in amounts(reply)
+    assert reply.citations[0].article == first
+
+
+def test_missing_figure_gives_rule_and_cap_and_asks(engine):
+    reply = engine.turn("s", "社会力量举办的新型研发机构能补多少")
+    assert (17, 5000000, "up_to") in amounts(reply)
+    assert reply.asks and "研发投入" in reply.asks[0]
+    # The next message gives the figure.
+    reply = engine.turn("s", "1200万")
+    assert (17, 2400000, "computed") in amounts(reply)
+    assert "1200万元 × 20% = 240万元" in reply.benefits[0].formula
+
+
+def test_correction_after_one_shot(engine):
+    engine.turn("s", "新型研发机构，上年度研发投入1200万元，补多少")
+    reply = engine.turn("s", "不对，研发投入是1500万")
+    assert (17, 3000000, "computed") in amounts(reply)
+    assert reply.profile["figures"]["rd_investment_last_year"] == 15000000
+
+
+def test_level_question_then_choice(engine):
+    reply = engine.turn("s", "众创空间认定奖补多少")
+    assert reply.choices and any("国家级" in c for c in reply.choices)
+    reply = engine.turn("s", choice=reply.choices[0])
+    assert (5, 500000, "fixed") in amounts(reply)
+    assert (5, 200000, "fixed") not in amounts(reply)
+
+
+# --- the guided form -----------------------------------------------------------------------------
+
+def run_form(engine, sid="f"):
+    reply = engine.turn(sid, "我想看看我们能享受哪些政策")
+    assert reply.asks and "企业" in reply.choices
+    reply = engine.turn(sid, choice="企业")
+    assert "国家高新技术企业" in reply.choices
+    return reply
+
+
+def test_form_full_path_with_buttons(engine):
+    run_form(engine)
+    engine.turn("f", choice="国家高新技术企业")
+    reply = engine.turn("f", choice="社会力量办新型研发机构")
+    assert "完成" in reply.choices
+    reply = engine.turn("f", choice="完成")
+    assert reply.asks and "研发投入" in reply.asks[0]
+    reply = engine.turn("f", "1200万")
+    assert_contract(reply)
+    assert (15, 300000, "fixed") in amounts(reply)
+    assert (17, 2400000, "computed") in amounts(reply)
+    assert "就高、从优、不重复" in reply.reply
+    assert "2029年10月19日" in reply.reply
+    assert "市科学技术局" in reply.reply
+    assert reply.asks == []
+
+
+def test_form_accepts_free_text_and_bad_amount_reasks(engine):
+    reply = engine.turn("f", "/check")
+    reply = engine.turn("f", "我们是一家公司")
+    assert reply.profile["org_type"] == "enterprise"
+    reply = engine.turn("f", "我们有国家首台套装备")
+    reply = engine.turn("f", "完成")
+    assert "单价" in reply.asks[0]
+    reply = engine.turn("f", "-5万")
+    assert reply.asks and "负" in reply.reply
+    reply = engine.turn("f", "两三百万")
+    assert reply.asks and reply.benefits == []
+    reply = engine.turn("f", "100万")
+    assert (19, 300000, "computed") in amounts(reply)
+
+
+def test_form_skip_figure(engine):
+    run_form(engine)
+    engine.turn("f", choice="社会力量办新型研发机构")
+    engine.turn("f", choice="完成")
+    reply = engine.turn("f", "不知道")
+    assert (17, 5000000, "up_to") in amounts(reply)
+    assert "跳过" in reply.reply
+
+
+def test_form_correction_updates_only_that_fact(engine):
+    run_form(engine)
+    engine.turn("f", choice="社会力量办新型研发机构")
+    engine.turn("f", choice="国家首台套/首批次/首版次")
+    engine.turn("f", choice="完成")
+    engine.turn("f", "研发投入1200万")
+    reply = engine.turn("f", "不对，研发投入是1500万")
+    assert reply.profile["figures"]["rd_investment_last_year"] == 15000000
+    assert reply.asks and "单价" in reply.asks[0]
+    reply = engine.turn("f", "200万")
+    assert (17, 3000000, "computed") in amounts(reply)
+    assert (19, 600000, "computed") in amounts(reply)
+
+
+def test_form_digression_then_resume(engine):
+    run_form(engine)
+    reply = engine.turn("f", "政策有效期到什么时候？")
+    assert reply.covered and reply.citations[0].article == 30
+    assert reply.asks  # the form question comes back
+    assert "国家高新技术企业" in reply.choices
+    reply = engine.turn("f", choice="国家高新技术企业")
+    assert "已选" in reply.reply
+
+
+def test_reset_clears_everything(engine):
+    run_form(engine)
+    engine.turn("f", choice="国家高新技术企业")
+    reply = engine.turn("f", "重新开始")
+    assert reply.profile == {"org_type": None, "triggers": [], "figures": {}}
+    assert reply.asks == []
+
+
+def test_approximate_amount_is_confirmed(engine):
+    run_form(engine)
+    engine.turn("f", choice="社会力量办新型研发机构")
+    engine.turn("f", choice="完成")
+    reply = engine.turn("f", "大概1200万")
+    assert any(c.startswith("按") for c in reply.choices)
+    reply = engine.turn("f", choice=reply.choices[0])
+    assert (17, 2400000, "computed") in amounts(reply)
+
+
+# --- questions, lookups, scope -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "article"), [
+    ("买外地的技术专利，费用能报销一部分吗", 11),
+    ("职务科技成果赋权", 22),
+    ("新型研发机构负面清单管理", 23),
+    ("政策有效期", 30),
+])
+def test_policy_questions(engine, text, article):
+    reply = engine.turn("q", text)
+    assert_contract(reply)
+    assert reply.covered and reply.citations[0].article == article
+
+
+@pytest.mark.parametrize("text", ["专精特新小巨人奖励", "稳岗补贴怎么申请", "你好呀", "今天天气怎么样"])
+def test_out_of_scope(engine, text):
+    reply = engine.turn("q", text)
+    assert_contract(reply)
+    assert reply.covered is False
+
+
+def test_article_lookup(engine):
+    reply = engine.turn("q", "第十五条")
+    assert [c.clause for c in reply.citations] == ["15.1", "15.2"]
+    assert "责任单位" in reply.reply
+
+
+def test_help_has_examples(engine):
+    reply = engine.turn("q", "/help")
+    assert len(reply.reply.splitlines()) >= 3 and reply.choices
+
+
+@pytest.mark.parametrize("text", ["", "   ", "🙂🙂", "x" * 10000, "3\u200b00万", "\u202e高企", "٣٠٠万", "<script>alert(1)</script>"])
+def test_bad_inputs_get_polite_reply(engine, text):
+    reply = engine.turn("b", text)
+    assert_contract(reply)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=80))
+def test_turn_never_raises(engine, text):
+    assert_contract(engine.turn("h", text))
+
+
+def test_state_survives_restart(tmp_path, knowledge):
+    from bot.dialogue.engine import Engine
+    from bot.dialogue.store import SqliteSessionStore
+
+    first = Engine(SqliteSessionStore(tmp_path / "s.db"), data_dir=tmp_path, knowledge=knowledge)
+    first.turn("r", "/check")
+    first.turn("r", choice="企业")
+    second = Engine(SqliteSessionStore(tmp_path / "s.db"), data_dir=tmp_path, knowledge=knowledge)
+    reply = second.turn("r", choice="国家高新技术企业")
+    assert reply.profile["triggers"] == ["hitech_enterprise"]
+
+
+def test_corrupt_store_recovers(tmp_path, knowledge):
+    from bot.dialogue.engine import Engine
+    from bot.dialogue.store import SqliteSessionStore
+
+    db = tmp_path / "s.db"
+    db.write_bytes(b"this is not a database" * 100)
+    engine = Engine(SqliteSessionStore(db), data_dir=tmp_path, knowledge=knowledge)
+    reply = engine.turn("c", "高企能拿多少")
+    assert (15, 300000, "fixed") in amounts(reply)
+
+
+def test_delete_session_leaves_no_trace(tmp_path, knowledge):
+    from bot.dialogue.engine import Engine
+    from bot.dialogue.store import SqliteSessionStore
+
+    engine = Engine(SqliteSessionStore(tmp_path / "s.db"), data_dir=tmp_path, knowledge=knowledge)
+    engine.turn("d", "/check")
+    engine.turn("d", "我们是企业，公司叫鄂尔多斯哨兵科技")
+    engine.delete_session("d")
+    for path in tmp_path.iterdir():
+        assert "哨兵".encode() not in path.read_bytes()
