@@ -41,7 +41,9 @@ def title(result: DialogueResult) -> str:
 
 
 def print_dialogue(console: Console, result: DialogueResult) -> None:
-    table = Table(title=Text(title(result)), title_justify="left", show_lines=False)
+    mark = Text("PASS ", style="bold green") if result.ok else Text("FAIL ", style="bold red")
+    console.print(mark + Text(f"{title(result)}  ({result.ms:.0f} ms)"), soft_wrap=True)
+    table = Table(show_lines=False)
     table.add_column("turn", justify="right")
     table.add_column("input")
     table.add_column("result")
