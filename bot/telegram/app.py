@@ -1,0 +1,428 @@
+"""build_application(settings, engine): python-telegram-bot handlers over engine.turn().
+
+Behaviours (README "Telegram"; the flow is drawn in flow.mmd):
+- /start, /help -> turn("/help"); /check, /articles, /article N, /reset -> the same slash text.
+  /delete asks for confirmation with two buttons; "确认删除" erases the engine session and this
+  chat's rows in telegram.sqlite3.
+- Text -> turn(text). Button press -> turn(choice=label) when the button belongs to the chat's live
+  prompt; any other press (an older message, a keyboard from before a /reset, unknown data) is stale
+  and gets a fresh prompt: the live question and its buttons again. The pressed keyboard is removed,
+  or, when the engine asks the same question again (multi-select: 已选 …, 完成), that message is
+  edited in place with the new selection and fresh buttons.
+- Edited messages are never fed to the engine (the dialogue has moved on, so the new text would
+  land in the wrong slot); the user gets a note saying how to correct a value instead.
+- Stickers, photos, voice, documents, locations, contacts, ... -> a short note and the live prompt
+  again; nothing is downloaded or stored.
+- Groups: only commands, @mentions of the bot and replies to the bot's messages are answered.
+- Errors: 403 marks the chat inactive (no retries); a 400 "can't parse entities" resends the part
+  as plain text; timeouts are retried twice (the engine turn is not repeated); anything else is
+  logged (type and frames, never the message text) and the user gets an apology.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import re
+import sys
+import traceback
+from dataclasses import replace
+from typing import Protocol
+from urllib.parse import urlparse
+
+from telegram import BotCommand, Message, ReplyParameters, Update
+from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.dialogue.reply import Reply
+from bot.telegram import texts
+from bot.telegram.keyboards import choice_keyboard, delete_keyboard, new_token, parse_press
+from bot.telegram.processor import ChatOrderedProcessor
+from bot.telegram.render import Chunk, render_reply, render_text
+from bot.telegram.store import Prompt, TelegramStore
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    ("start", "开始 / 使用说明"),
+    ("help", "帮助"),
+    ("check", "逐项测算可享受的支持"),
+    ("articles", "30条政策目录"),
+    ("article", "查看某一条，如 /article 15"),
+    ("reset", "清空已填写的资料，重新开始"),
+    ("delete", "删除本对话保存的全部信息"),
+]
+ENGINE_TEXT = {"start": "/help", "help": "/help", "check": "/check", "articles": "/articles", "reset": "/reset"}
+SEND_ATTEMPTS = 3
+
+
+class EngineLike(Protocol):
+    def turn(self, session_id: str, text: str | None = None, *, choice: str | None = None) -> Reply: ...
+
+    def delete_session(self, session_id: str) -> None: ...
+
+
+def session_id(chat_id: int) -> str:
+    return f"tg-{chat_id}"
+
+
+def normalize_base_url(url: str | None) -> str | None:
+    """`http://127.0.0.1:8081` -> `http://127.0.0.1:8081/bot`; anything with a path is kept."""
+    if not url:
+        return None
+    url = url.strip()
+    return url.rstrip("/") + "/bot" if urlparse(url).path in ("", "/") else url
+
+
+def file_url_for(base_url: str) -> str:
+    """The Bot API file URL next to a base URL: `.../bot` -> `.../file/bot`."""
+    head, _, tail = base_url.rstrip("/").rpartition("/")
+    return f"{head}/file/{tail}"
+
+
+def _remember_missing_sniffio() -> None:
+    """httpcore runs `import sniffio` on every request; when it is not installed each attempt scans
+    sys.path again (~1 ms of CPU per Bot API call, measured). Record the miss once."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # a cached "not installed": import raises at once
+
+
+def bot_id_from_token(token: str) -> int:
+    head = token.split(":", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+def describe_error(error: BaseException) -> str:
+    """Type and stack frames, without the exception message (it may quote user text)."""
+    if isinstance(error, TelegramError):
+        return f"{type(error).__name__}: {error.message}"
+    frames = "".join(traceback.format_list(traceback.extract_tb(error.__traceback__)[-6:]))
+    return f"{type(error).__name__} (message withheld)\n{frames}".rstrip()
+
+
+class TelegramFrontEnd:
+    def __init__(self, engine: EngineLike, store: TelegramStore):
+        self.engine = engine
+        self.store = store
+
+    def register(self, app: Application) -> None:
+        message = filters.UpdateType.MESSAGE
+        app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self.on_edited))
+        app.add_handler(CommandHandler(list(ENGINE_TEXT), self.on_simple_command, filters=message))
+        app.add_handler(CommandHandler("article", self.on_article, filters=message))
+        app.add_handler(CommandHandler("delete", self.on_delete, filters=message))
+        app.add_handler(MessageHandler(message & filters.COMMAND, self.on_unknown_command))
+        app.add_handler(MessageHandler(message & filters.TEXT, self.on_text))
+        app.add_handler(MessageHandler(message & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_non_text))
+        app.add_handler(CallbackQueryHandler(self.on_callback))
+        app.add_handler(ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+        app.add_error_handler(self.on_error)
+
+    async def post_init(self, app: Application) -> None:
+        try:
+            await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+        except TelegramError as exc:
+            log.warning("setMyCommands failed (%s); commands still work when typed", exc.message)
+
+    # -- handlers ------------------------------------------------------------------------------
+    async def on_simple_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        command = update.message.text.split()[0][1:].split("@")[0].lower()
+        await self._turn(update, context, text=ENGINE_TEXT[command])
+
+    async def on_article(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not context.args:
+            await self._send_text(context.bot, update.effective_chat.id, texts.ARTICLE_USAGE, self._reply_to(update))
+            return
+        await self._turn(update, context, text=f"/article {' '.join(context.args)}")
+
+    async def on_delete(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat_id = update.effective_chat.id
+        token = new_token()
+        await asyncio.to_thread(self.store.set_delete_token, chat_id, token)
+        await self._deliver(context.bot, chat_id, render_text(texts.DELETE_ASK), delete_keyboard(token))
+
+    async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        command = (message.text or "").split()[0]
+        if message.chat.type != ChatType.PRIVATE:
+            suffix = command.partition("@")[2].lower()
+            if not suffix or suffix != (context.bot.username or "").lower():
+                return
+        await self._send_text(context.bot, message.chat.id, texts.UNKNOWN_COMMAND, self._reply_to(update))
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if not self._addressed(message, context):
+            return
+        text = message.text
+        if message.chat.type != ChatType.PRIVATE and context.bot.username:
+            text = re.sub("@" + re.escape(context.bot.username), " ", text, flags=re.I).strip() or "/help"
+        await self._turn(update, context, text=text)
+
+    async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.edited_message
+        if message is None or not self._addressed(message, context):
+            return
+        await self._send_text(context.bot, message.chat.id, texts.EDIT_NOTE, message.message_id)
+
+    async def on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if not self._addressed(message, context):
+            return
+        await self._reprompt(context.bot, message.chat.id, texts.NON_TEXT_NOTE, self._reply_to(update))
+
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        try:
+            await query.answer()
+        except BadRequest:  # too old to answer: the press itself is still handled
+            pass
+        if query.message is None:
+            return
+        chat_id = query.message.chat.id
+        press = parse_press(query.data)
+        if press is not None and press.kind == "delete":
+            await self._confirm_delete(context, query, chat_id, press.token, press.confirm)
+            return
+        if press is not None:
+            prompt = self.store.get_prompt(chat_id)
+            if prompt and prompt.token == press.token and 0 <= press.index < len(prompt.choices):
+                await self._press_turn(update, context, prompt, prompt.choices[press.index])
+                return
+        await self._reprompt(context.bot, chat_id, texts.STALE_BUTTON)
+
+    async def on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        member = update.my_chat_member
+        status = member.new_chat_member.status
+        if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+            await asyncio.to_thread(self.store.set_inactive, member.chat.id, True)
+            log.info("chat %s removed/blocked the bot; marked inactive", member.chat.id)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        chat = update.effective_chat if isinstance(update, Update) else None
+        update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(error, Forbidden):
+            if chat is not None:
+                await asyncio.to_thread(self.store.set_inactive, chat.id, True)
+            log.info("update %s: chat blocked the bot (%s); marked inactive", update_id, error.message)
+            return
+        log.error("update %s failed: %s", update_id, describe_error(error))
+        if chat is None or self.store.is_inactive(chat.id):
+            return
+        try:
+            await context.bot.send_message(chat.id, texts.APOLOGY)
+        except TelegramError as exc:
+            log.warning("update %s: could not send the apology (%s)", update_id, type(exc).__name__)
+
+    # -- the turn ------------------------------------------------------------------------------
+    async def _turn(self, update: Update, context, *, text: str | None = None, choice: str | None = None) -> None:
+        chat_id = update.effective_chat.id
+        reply = await asyncio.to_thread(self._engine_turn, session_id(chat_id), text, choice, update.update_id)
+        await self.send_reply(context.bot, chat_id, reply, self._reply_to(update))
+
+    def _engine_turn(self, sid: str, text: str | None, choice: str | None, update_id: int) -> Reply:
+        reply = self.engine.turn(sid, choice=choice) if choice is not None else self.engine.turn(sid, text)
+        # Recorded as soon as the session has advanced: a redelivery after a crash while sending
+        # must not advance it again.
+        self.store.mark_processed(update_id)
+        return reply
+
+    async def _press_turn(self, update: Update, context, prompt: Prompt, label: str) -> None:
+        """A press on the live keyboard. When the engine asks the same question again (a multi-select
+        in progress: 已选 …, 完成), the pressed message is edited in place instead of sending another."""
+        query = update.callback_query
+        chat_id = query.message.chat.id
+        reply = await asyncio.to_thread(self._engine_turn, session_id(chat_id), None, label, update.update_id)
+        same_question = reply.choices and reply.asks and reply.asks == prompt.asks
+        if same_question and query.message.message_id == prompt.message_id:
+            if await self._edit_in_place(context.bot, chat_id, prompt.message_id, reply):
+                return
+        await self._drop_keyboard(query)
+        await self.send_reply(context.bot, chat_id, reply)
+
+    async def _edit_in_place(self, bot, chat_id: int, message_id: int, reply: Reply) -> bool:
+        chunks = render_reply(reply)
+        if len(chunks) != 1:
+            return False
+        token = new_token()
+        where = {"chat_id": chat_id, "message_id": message_id, "reply_markup": choice_keyboard(token, reply.choices)}
+        prompt = Prompt(token, message_id, list(reply.asks), list(reply.choices))
+        await asyncio.to_thread(self.store.save_prompt, chat_id, prompt)
+        try:
+            try:
+                await bot.edit_message_text(chunks[0].html, parse_mode=ParseMode.HTML, **where)
+            except BadRequest as exc:
+                if "parse entities" not in exc.message.lower():
+                    raise
+                await bot.edit_message_text(chunks[0].plain, **where)
+        except Forbidden:
+            await asyncio.to_thread(self.store.set_inactive, chat_id, True)
+            return True
+        except TelegramError as exc:  # too old to edit, not modified, ...: send a new message instead
+            log.info("chat %s: editing the prompt failed (%s); sending a new one", chat_id, type(exc).__name__)
+            return False
+        return True
+
+    async def send_reply(self, bot, chat_id: int, reply: Reply, reply_to: int | None = None) -> Message | None:
+        token = new_token() if reply.choices else None
+        markup = choice_keyboard(token, reply.choices) if token else None
+        # The prompt is stored before the user can see (and press) it: a kill -9 right after the
+        # send must not leave live-looking buttons that the next process calls stale.
+        prompt = Prompt(token, None, list(reply.asks), list(reply.choices)) if reply.asks or reply.choices else None
+        if prompt is not None:
+            await asyncio.to_thread(self.store.save_prompt, chat_id, prompt)
+        else:
+            await asyncio.to_thread(self.store.clear_prompt, chat_id)
+        sent = await self._deliver(bot, chat_id, render_reply(reply), markup, reply_to)
+        if sent is not None and prompt is not None:
+            await asyncio.to_thread(self.store.save_prompt, chat_id, replace(prompt, message_id=sent.message_id))
+        return sent
+
+    async def _reprompt(self, bot, chat_id: int, note: str, reply_to: int | None = None) -> None:
+        """The note, then the chat's live question with fresh buttons (or a hint how to go on)."""
+        prompt = self.store.get_prompt(chat_id)
+        if prompt is None or not (prompt.asks or prompt.choices):
+            await self._send_text(bot, chat_id, f"{note}\n\n{texts.NO_PROMPT}", reply_to)
+            return
+        body = note if prompt.asks else f"{note}\n\n{texts.PLEASE_CHOOSE}"
+        reply = Reply(session=session_id(chat_id), reply=body, asks=prompt.asks, choices=prompt.choices)
+        await self.send_reply(bot, chat_id, reply, reply_to)
+
+    async def _confirm_delete(self, context, query, chat_id: int, token: str, confirm: bool) -> None:
+        if not await asyncio.to_thread(self.store.take_delete_token, chat_id, token):
+            await self._send_text(context.bot, chat_id, texts.DELETE_STALE)
+            return
+        if confirm:
+            await asyncio.to_thread(self.engine.delete_session, session_id(chat_id))
+            await asyncio.to_thread(self.store.forget_chat, chat_id)
+            log.info("chat %s: all stored data deleted on request", chat_id)
+        note = texts.DELETED if confirm else texts.DELETE_CANCELLED
+        try:
+            await query.edit_message_text(note)
+        except TelegramError:
+            await self._send_text(context.bot, chat_id, note)
+
+    # -- sending -------------------------------------------------------------------------------
+    async def _send_text(self, bot, chat_id: int, text: str, reply_to: int | None = None) -> Message | None:
+        return await self._deliver(bot, chat_id, render_text(text), None, reply_to)
+
+    async def _deliver(self, bot, chat_id: int, chunks: list[Chunk], markup=None, reply_to=None) -> Message | None:
+        sent = None
+        for k, chunk in enumerate(chunks):
+            last = k == len(chunks) - 1
+            sent = await self._send_chunk(bot, chat_id, chunk, markup if last else None, reply_to if k == 0 else None)
+            if sent is None:
+                return None
+        return sent
+
+    async def _send_chunk(self, bot, chat_id: int, chunk: Chunk, markup, reply_to: int | None) -> Message | None:
+        extra = {"reply_markup": markup}
+        if reply_to is not None:
+            extra["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                try:
+                    return await bot.send_message(chat_id, chunk.html, parse_mode=ParseMode.HTML, **extra)
+                except BadRequest as exc:
+                    if "parse entities" not in exc.message.lower():
+                        raise
+                    log.warning("chat %s: Telegram rejected the HTML of a reply; resending as plain text", chat_id)
+                    return await bot.send_message(chat_id, chunk.plain, **extra)
+            except Forbidden as exc:
+                await asyncio.to_thread(self.store.set_inactive, chat_id, True)
+                log.info("chat %s blocked the bot (%s); marked inactive, not retrying", chat_id, exc.message)
+                return None
+            except BadRequest:
+                raise
+            except NetworkError as exc:  # TimedOut included; the engine turn is not repeated
+                if attempt == SEND_ATTEMPTS:
+                    raise
+                log.warning("chat %s: send failed (%s), retry %d", chat_id, type(exc).__name__, attempt)
+                await asyncio.sleep(0.5 * attempt)
+        return None
+
+    async def _drop_keyboard(self, query) -> None:
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)
+        except TelegramError:
+            pass
+
+    # -- helpers -------------------------------------------------------------------------------
+    @staticmethod
+    def _reply_to(update: Update) -> int | None:
+        message = update.message
+        if message is None or message.chat.type == ChatType.PRIVATE:
+            return None
+        return message.message_id
+
+    @staticmethod
+    def _addressed(message: Message, context) -> bool:
+        """Private chats: always. Groups: a reply to the bot, or an @mention of it."""
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        bot = context.bot
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+            return True
+        username = "@" + (bot.username or "").lower()
+        for entity, value in {**message.parse_entities(), **message.parse_caption_entities()}.items():
+            if entity.type == MessageEntityType.MENTION and value.lower() == username:
+                return True
+            if entity.type == MessageEntityType.TEXT_MENTION and entity.user and entity.user.id == bot.id:
+                return True
+        return False
+
+
+def build_application(
+    settings,
+    engine: EngineLike,
+    *,
+    rate_limiter: BaseRateLimiter | None = None,
+    parallel: int = 16,
+) -> Application:
+    """The PTB Application for `engine`, talking to settings.telegram_api_base_url (or Telegram)."""
+    token = settings.telegram_bot_token
+    if not token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs request URLs, token included
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    _remember_missing_sniffio()
+    store = TelegramStore(settings.data_dir / "telegram.sqlite3", bot_id=bot_id_from_token(token))
+    front = TelegramFrontEnd(engine, store)
+
+    async def post_shutdown(_app: Application) -> None:
+        store.close()
+
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+        .concurrent_updates(ChatOrderedProcessor(store, parallel=parallel))
+        # one connection per handler that can be sending at once (+ a few for error replies): a
+        # bigger pool only costs CPU, httpcore scans every pooled connection on each request
+        .connection_pool_size(parallel + 8)
+        .pool_timeout(10)
+        .post_init(front.post_init)
+        .post_shutdown(post_shutdown)
+    )
+    base_url = normalize_base_url(settings.telegram_api_base_url)
+    if base_url:
+        builder = builder.base_url(base_url).base_file_url(file_url_for(base_url))
+    app = builder.build()
+    front.register(app)
+    app.bot_data["front_end"] = front
+    return app

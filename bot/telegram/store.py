@@ -1,0 +1,204 @@
+"""telegram.sqlite3 in the data dir: what the Telegram front end itself must remember across restarts.
+
+    processed   (bot_id, update_id)        updates already handled: a redelivery is skipped
+    prompts     chat_id -> token, message_id, asks, choices   the live question and its buttons
+    deletes     chat_id -> token            a pending /delete confirmation
+    inactive    chat_id -> since            chats that blocked the bot (403)
+
+No user text is stored here (asks/choices are the bot's own words). secure_delete is on and the
+WAL is truncated after a /delete, so no bytes of a forgotten prompt linger in free pages. Prompts,
+blocked chats and recent update ids are mirrored in memory; SQLite is written through. A corrupt file is moved aside and a
+fresh one created; a failing write is logged and the bot carries on (the engine's session store
+is the state that matters).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS processed (bot_id INTEGER NOT NULL, update_id INTEGER NOT NULL,
+                                      PRIMARY KEY (bot_id, update_id));
+CREATE TABLE IF NOT EXISTS prompts (chat_id INTEGER PRIMARY KEY, token TEXT, message_id INTEGER,
+                                    asks TEXT NOT NULL, choices TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deletes (chat_id INTEGER PRIMARY KEY, token TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inactive (chat_id INTEGER PRIMARY KEY, since REAL NOT NULL);
+"""
+KEEP_PROCESSED = 20_000
+
+
+@dataclass(frozen=True)
+class Prompt:
+    token: str | None  # None: a free-text question without buttons
+    message_id: int | None
+    asks: list[str] = field(default_factory=list)
+    choices: list[str] = field(default_factory=list)
+
+
+class TelegramStore:
+    def __init__(self, path: Path, bot_id: int = 0):
+        self.path = Path(path)
+        self.bot_id = bot_id
+        self._lock = threading.Lock()
+        self._conn = self._open()
+        self._seen: set[int] = set()
+        self._seen_order: deque[int] = deque()
+        self._inactive: set[int] = set()
+        self._prompts: dict[int, Prompt] = {}
+        self._load()
+
+    # -- opening -------------------------------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return self._connect(self.path)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            log.error("telegram store %s is locked by another process; using memory only", self.path)
+            return self._connect(":memory:")
+        except sqlite3.DatabaseError as exc:
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+            log.error("telegram store %s unreadable (%s); moved to %s, starting empty", self.path, exc, aside)
+            self.path.rename(aside)
+            return self._connect(self.path)
+
+    @staticmethod
+    def _connect(path: Path | str) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, check_same_thread=False, timeout=5, isolation_level=None)
+        try:
+            conn.execute("PRAGMA secure_delete=ON")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: no fsync per commit
+            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("quick_check failed")
+            conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
+        return conn
+
+    def _load(self) -> None:
+        rows = self._query(
+            "SELECT update_id FROM processed WHERE bot_id=? ORDER BY update_id DESC LIMIT ?",
+            (self.bot_id, KEEP_PROCESSED),
+        )
+        for (update_id,) in reversed(rows):
+            self._remember(update_id)
+        self._inactive = {chat_id for (chat_id,) in self._query("SELECT chat_id FROM inactive", ())}
+        for chat_id, token, message_id, asks, choices in self._query("SELECT * FROM prompts", ()):
+            self._prompts[chat_id] = Prompt(token, message_id, json.loads(asks), json.loads(choices))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _query(self, sql: str, args: tuple) -> list[tuple]:
+        try:
+            with self._lock:
+                return self._conn.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            log.warning("telegram store read failed: %s", exc)
+            return []
+
+    def _write(self, *statements: tuple[str, tuple]) -> None:
+        try:
+            with self._lock:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for sql, args in statements:
+                        self._conn.execute(sql, args)
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            log.warning("telegram store write failed: %s", exc)
+
+    # -- processed updates (memory check is synchronous: it must not yield, see processor.py) -----
+    def _remember(self, update_id: int) -> None:
+        if update_id in self._seen:
+            return
+        self._seen.add(update_id)
+        self._seen_order.append(update_id)
+        while len(self._seen_order) > KEEP_PROCESSED:
+            self._seen.discard(self._seen_order.popleft())
+
+    def is_processed(self, update_id: int) -> bool:
+        return update_id in self._seen
+
+    def mark_processed(self, update_id: int) -> None:
+        if update_id in self._seen:
+            return
+        self._remember(update_id)
+        statements = [("INSERT OR IGNORE INTO processed VALUES (?, ?)", (self.bot_id, update_id))]
+        if update_id % 1000 == 0:
+            statements.append(
+                ("DELETE FROM processed WHERE bot_id=? AND update_id < ?", (self.bot_id, update_id - KEEP_PROCESSED))
+            )
+        self._write(*statements)
+
+    # -- live prompt per chat --------------------------------------------------------------------
+    def get_prompt(self, chat_id: int) -> Prompt | None:
+        return self._prompts.get(chat_id)
+
+    def save_prompt(self, chat_id: int, prompt: Prompt) -> None:
+        self._prompts[chat_id] = prompt
+        asks, choices = (json.dumps(x, ensure_ascii=False) for x in (prompt.asks, prompt.choices))
+        self._write(
+            ("INSERT OR REPLACE INTO prompts VALUES (?, ?, ?, ?, ?)", (chat_id, prompt.token, prompt.message_id, asks, choices))
+        )
+
+    def clear_prompt(self, chat_id: int) -> None:
+        if self._prompts.pop(chat_id, None) is not None:
+            self._write(("DELETE FROM prompts WHERE chat_id=?", (chat_id,)))
+
+    # -- /delete confirmation --------------------------------------------------------------------
+    def set_delete_token(self, chat_id: int, token: str) -> None:
+        self._write(("INSERT OR REPLACE INTO deletes VALUES (?, ?)", (chat_id, token)))
+
+    def take_delete_token(self, chat_id: int, token: str) -> bool:
+        """True (and consumed) when `token` is the chat's pending confirmation."""
+        if not self._query("SELECT 1 FROM deletes WHERE chat_id=? AND token=?", (chat_id, token)):
+            return False
+        self._write(("DELETE FROM deletes WHERE chat_id=?", (chat_id,)))
+        return True
+
+    # -- blocked chats ---------------------------------------------------------------------------
+    def is_inactive(self, chat_id: int) -> bool:
+        return chat_id in self._inactive
+
+    def set_inactive(self, chat_id: int, inactive: bool) -> None:
+        if inactive == (chat_id in self._inactive):
+            return
+        if inactive:
+            self._inactive.add(chat_id)
+            self._write(("INSERT OR REPLACE INTO inactive VALUES (?, ?)", (chat_id, time.time())))
+        else:
+            self._inactive.discard(chat_id)
+            self._write(("DELETE FROM inactive WHERE chat_id=?", (chat_id,)))
+
+    # -- /delete ---------------------------------------------------------------------------------
+    def forget_chat(self, chat_id: int) -> None:
+        self._inactive.discard(chat_id)
+        self._prompts.pop(chat_id, None)
+        self._write(
+            ("DELETE FROM prompts WHERE chat_id=?", (chat_id,)),
+            ("DELETE FROM deletes WHERE chat_id=?", (chat_id,)),
+            ("DELETE FROM inactive WHERE chat_id=?", (chat_id,)),
+        )
+        try:  # old page images must not linger in the write-ahead log either
+            with self._lock:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            log.warning("telegram store checkpoint failed: %s", exc)
