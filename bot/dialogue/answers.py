@@ -72,23 +72,25 @@ class Answerer:
         detected = nlu.detect_triggers(t, catalogue)
         wanted = self._figures_needed(detected.all_ids())
         found = nlu.extract_figures(t, catalogue, wanted)
-        nlu.drop_figure_mentions(detected, found, {x: self._figures_needed([x]) for x in detected.all_ids()})
+        nlu.drop_figure_mentions(detected, t, catalogue, {x: self._figures_needed([x]) for x in detected.all_ids()})
         # An amount answering the figure the previous reply asked for.
         if not detected.triggers and not detected.ambiguous and state.asked_figure:
             filled = self._fill_asked(sid, state, t)
             if filled is not None:
                 return filled
-        search = None
-        if detected.triggers or detected.ambiguous:
-            if not _MONEY_WORDS.search(t) and not _CLAIM_WORDS.search(t) and not found.values:
-                search = self.k.retriever.search(t)
-                articles = {e.article for x in detected.triggers + sum(detected.ambiguous.values(), [])
-                            for e in catalogue.entries_for_trigger(x)}
-                if search.in_scope and search.articles and search.articles[0].article not in articles:
-                    return self.policy_answer(sid, state, t, search)
-            return self.eligibility(sid, state, t, detected, found)
-        search = search or self.k.retriever.search(t)
-        if not search.in_scope or not search.articles:
+        search = self.k.retriever.search(t)
+        top = search.articles[0].article if search.in_scope and search.articles else None
+        if detected.all_ids():
+            articles = [e.article for x in detected.all_ids() for e in catalogue.entries_for_trigger(x)]
+            states_facts = bool(found.values or found.approximate or _CLAIM_WORDS.search(t))
+            if top in articles:
+                return self.eligibility(sid, state, t, detected, found, primary=top)
+            # The thing named is in the policy, but the question is about another article
+            # ("新型研发机构负面清单管理" is Art. 23, not Art. 17's money).
+            if top is not None and not states_facts:
+                return self.policy_answer(sid, state, t, search)
+            return self.eligibility(sid, state, t, detected, found, primary=articles[0])
+        if top is None:
             return self.out_of_scope(sid, state, t)
         return self.policy_answer(sid, state, t, search)
 
@@ -137,7 +139,7 @@ class Answerer:
                     keys.append(f)
         return keys
 
-    def eligibility(self, sid, state: SessionState, t: str, detected, found) -> Reply:
+    def eligibility(self, sid, state: SessionState, t: str, detected, found, primary: int | None = None) -> Reply:
         catalogue = self.k.catalogue
         triggers = list(detected.triggers)
         for tid in triggers:
@@ -161,17 +163,20 @@ class Answerer:
                 state.level_question = {"object": obj, "triggers": family}
                 level_choices = [catalogue.triggers[x].label for x in family]
                 asks.append(f"请问是哪一级的{obj}？")
-        return self.report_for(sid, state, shown, notes=notes, extra_asks=asks, choices=level_choices)
+        return self.report_for(sid, state, shown, notes=notes, extra_asks=asks, choices=level_choices,
+                               primary=primary)
 
     def report_for(self, sid, state: SessionState, triggers: list[str], *, heading: str = "",
                    notes: list[str] | None = None, extra_asks: list[str] | None = None,
-                   choices: list[str] | None = None, final: bool = False) -> Reply:
+                   choices: list[str] | None = None, final: bool = False, primary: int | None = None) -> Reply:
         """Evaluate the given triggers on the session's figures and phrase the result."""
         catalogue = self.k.catalogue
         profile = Profile(org_type=None if not final else state.org_type, triggers=tuple(triggers),
                           figures={k: tuple(v) if isinstance(v, list) else v for k, v in state.figures.items()})
         report = evaluate(profile, catalogue)
         benefits: list[Benefit] = list(report.benefits)
+        if primary is not None:  # the article the question is about leads; the rest keep article order
+            benefits.sort(key=lambda b: b.article != primary)
         lines: list[str] = [heading] if heading else []
         if benefits:
             lines.append("根据政策原文，可适用以下资金项目：" if not final else f"测算结果：共{len(benefits)}项可适用的资金政策。")

@@ -347,18 +347,23 @@ def _nearest_cue(text: str, spans, amount: Amount, wanted: list[str]) -> tuple[s
     return (best[1], best[2]) if best else (None, None)
 
 
-def drop_figure_mentions(detected: Detected, finding: FigureFinding, needs: dict[str, list[str]]) -> None:
+def drop_figure_mentions(detected: Detected, text: str, catalogue: Catalogue, needs: dict[str, list[str]]) -> None:
     """'新型研发机构，上年度研发投入2000万' names a figure of Art.17, not the recognition of
-    Art.16 whose cue is also 研发投入: a trigger seen only inside cues of figures that another
-    detected trigger needs is dropped."""
-    used = [span for key, spans in finding.cue_spans.items() for span in spans
-            if any(key in needs.get(t, []) for t in detected.all_ids())]
+    Art.16 whose cue is also 研发投入: a trigger seen only inside the cue words of a figure that
+    another detected trigger needs is dropped."""
     for tid in list(detected.all_ids()):
+        other_figures = {k for o in detected.all_ids() if o != tid for k in needs.get(o, [])}
+        if not other_figures:
+            continue
+        figure_spans = [
+            (m.start(), m.end())
+            for key in other_figures
+            for cue in catalogue.figures[key].cues
+            for m in re.finditer(re.escape(cue), text)
+        ]
         spans = detected.spans.get(tid, [])
-        others_need = any(
-            key in needs.get(o, []) for o in detected.all_ids() if o != tid for key in finding.cue_spans
-        )
-        if spans and others_need and all(any(s < ue and us < e for us, ue in used) for s, e in spans):
+        if spans and all(any(fs <= s and e <= fe or (s <= fs and fe <= e) for fs, fe in figure_spans)
+                         for s, e in spans):
             detected.drop(tid)
 
 

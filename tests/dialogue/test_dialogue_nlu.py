@@ -67,6 +67,5 @@ def test_figure_mention_does_not_trigger_other_article():
     t = normalize("企业举办的新型研发机构，上年度研发投入2000万元，补多少")
     detected = nlu.detect_triggers(t, CAT)
     needs = {x: [e.figure for e in CAT.entries_for_trigger(x) if e.figure] for x in detected.all_ids()}
-    found = nlu.extract_figures(t, CAT, sum(needs.values(), []))
-    nlu.drop_figure_mentions(detected, found, needs)
+    nlu.drop_figure_mentions(detected, t, CAT, needs)
     assert detected.triggers == ["social_new_rd_institution"]
