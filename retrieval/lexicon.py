@@ -1,0 +1,242 @@
+"""The domain vocabulary: corpus/terms.txt (policy terms kept whole) and corpus/aliases.yaml.
+
+Both are data a policy officer edits; this module only reads them. An alias entry maps the
+policy's own wording (the key, several terms separated by spaces) to the ways people say it (a
+list). A variant is a literal piece of text, or ``"A+B"``: all parts present anywhere in the
+question. Variants match on the normalized question (simplified, half-width, lower-case).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from retrieval.corpus import CORPUS_DIR
+
+TERMS_PATH = CORPUS_DIR / "terms.txt"
+ALIASES_PATH = CORPUS_DIR / "aliases.yaml"
+
+_PARENS = re.compile(r"[（）()“”‘’\"]")
+
+
+def fold(text: str) -> str:
+    """The surface form terms and aliases are matched in: no parentheses or quotes, lower-case.
+
+    ``首台（套）`` and ``首台(套)`` both become ``首台套`` and 科技“突围” becomes 科技突围, so a
+    term written as in the policy matches however the user types it.
+    """
+    return _PARENS.sub("", text).lower()
+
+
+@dataclass(frozen=True)
+class Alias:
+    terms: tuple[str, ...]  # the policy's wording, added to the query
+    variants: tuple[tuple[str, ...], ...]  # each variant: parts that must all occur
+
+
+@dataclass(frozen=True)
+class Expansion:
+    groups: tuple[tuple[str, ...], ...]  # the policy wording of each alias that fired, file order
+    spans: tuple[tuple[int, int], ...]  # where the variants matched (start, end) in the text
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """All policy terms to add, without repeats."""
+        return tuple(dict.fromkeys(t for group in self.groups for t in group))
+
+
+def _find_all(text: str, part: str) -> list[int]:
+    out, i = [], text.find(part)
+    while i >= 0:
+        out.append(i)
+        i = text.find(part, i + 1)
+    return out
+
+
+def _first_char_index(items) -> dict[str, tuple[tuple[str, int], ...]]:
+    index: dict[str, list[tuple[str, int]]] = {}
+    for word, n in items:
+        if word:
+            index.setdefault(word[0], []).append((word, n))
+    return {ch: tuple(sorted(v, key=lambda x: -len(x[0]))) for ch, v in index.items()}
+
+
+def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return all(end <= s or start >= e for s, e in spans)
+
+
+def _outside_terms(terms: list[tuple[int, int]], start: int, end: int) -> bool:
+    """False if [start, end) lies strictly inside a longer policy term; edges may overlap."""
+    return not any(s <= start and end <= e and end - start < e - s for s, e in terms)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    terms: tuple[str, ...]
+    aliases: tuple[Alias, ...]
+    out_of_scope: tuple[tuple[str, ...], ...] = ()  # phrases naming programmes the policy lacks
+
+    def __post_init__(self) -> None:
+        words = set(self.terms)
+        for alias in self.aliases:
+            words.update(alias.terms)
+        words = {w for w in words if len(w) >= 2}
+        object.__setattr__(self, "_words", frozenset(words))
+        object.__setattr__(self, "_term_index", _first_char_index((w, -1) for w in words))
+        literal = ((v[0], n) for n, a in enumerate(self.aliases) for v in a.variants if len(v) == 1)
+        object.__setattr__(self, "_literal_index", _first_char_index(literal))
+        combos = tuple((n, v) for n, a in enumerate(self.aliases) for v in a.variants if len(v) > 1)
+        object.__setattr__(self, "_combos", combos)
+
+    def _occurrences(self, text: str, index: dict) -> list[tuple[int, int, int]]:
+        """(start, end, alias number) of every indexed string in `text`, longest first."""
+        found = []
+        for i, ch in enumerate(text):
+            for word, n in index.get(ch, ()):
+                if text.startswith(word, i):
+                    found.append((i, i + len(word), n))
+        found.sort(key=lambda f: (f[0] - f[1], f[0]))
+        return found
+
+    def mask_out_of_scope(self, text: str) -> str:
+        """`text` with every out-of-scope phrase (``本政策未涉及``) blanked out."""
+        chars = list(text)
+        for variant in self.out_of_scope:
+            spans = []
+            for part in variant:
+                i = text.find(part)
+                if i < 0:
+                    break
+                spans.append((i, i + len(part)))
+            else:
+                for start, end in spans:
+                    chars[start:end] = " " * (end - start)
+        return "".join(chars)
+
+    def expand(self, text: str) -> Expansion:
+        """The alias expansion of folded `text`.
+
+        Longer variants win over the shorter ones they overlap, and a variant never fires inside
+        a policy term already in the text: in 制造业创新中心 the variant 创新中心 (of
+        技术创新中心) does not fire, and in 国家高新区 the variant 国家高新 (of 高新技术企业)
+        loses to 国家高新区. Each part of an ``A+B`` variant obeys the same rule.
+        """
+        taken: list[tuple[int, int]] = []
+        for start, end, _ in self._occurrences(text, self._term_index):
+            if _free(taken, start, end):
+                taken.append((start, end))
+        matched: list[tuple[int, int]] = []
+        fired: set[int] = set()
+        for start, end, n in self._occurrences(text, self._literal_index):
+            if _outside_terms(taken, start, end) and _free(matched, start, end):
+                matched.append((start, end))
+                fired.add(n)
+        for n, variant in self._combos:
+            if n in fired or not all(part in text for part in variant):
+                continue
+            spans = []
+            for part in variant:
+                free = [i for i in _find_all(text, part) if _outside_terms(taken, i, i + len(part))]
+                if not free:
+                    break
+                spans.append((free[0], free[0] + len(part)))
+            else:
+                matched.extend(spans)
+                fired.add(n)
+        groups = tuple(self.aliases[n].terms for n in sorted(fired))
+        return Expansion(groups, tuple(sorted(set(matched))))
+
+    def words(self) -> frozenset[str]:
+        """The policy's own words the tokenizer must keep whole: the terms and the alias keys.
+
+        Variants are not added: they are matched on the raw question, and as dictionary words
+        they would only pull characters out of the ordinary words around them.
+        """
+        return self._words
+
+
+def read_terms(path: Path = TERMS_PATH) -> tuple[str, ...]:
+    terms = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            terms.append(line)
+    return tuple(dict.fromkeys(terms))
+
+
+OUT_OF_SCOPE_KEY = "本政策未涉及"
+
+
+def lexicon_to_json(lexicon: Lexicon) -> dict:
+    return {
+        "terms": list(lexicon.terms),
+        "aliases": [
+            {"terms": list(a.terms), "variants": [list(v) for v in a.variants]} for a in lexicon.aliases
+        ],
+        "out_of_scope": [list(v) for v in lexicon.out_of_scope],
+    }
+
+
+def lexicon_from_json(data: dict) -> Lexicon:
+    aliases = tuple(Alias(tuple(a["terms"]), tuple(tuple(v) for v in a["variants"])) for a in data["aliases"])
+    return Lexicon(tuple(data["terms"]), aliases, tuple(tuple(v) for v in data["out_of_scope"]))
+
+
+def _variants(key: str, values: list, normalize) -> tuple[tuple[str, ...], ...]:
+    """Plain variants (tuples of parts) from the file's notation.
+
+    ``A+B``: both parts; ``A|B`` inside a part: either word. ``北京|上海+研发|孵化`` is the four
+    variants 北京+研发, 北京+孵化, 上海+研发, 上海+孵化.
+    """
+    from itertools import product
+
+    variants = []
+    for value in values:
+        parts = []
+        for part in str(value).split("+"):
+            words = tuple(w for w in (fold(normalize(x)).strip() for x in part.split("|")) if w)
+            if words:
+                parts.append(words)
+        combos = list(product(*parts)) if parts else []
+        if not combos or any(sum(len(p) for p in combo) < 2 for combo in combos):
+            raise ValueError(f"aliases.yaml: variant {value!r} of {key!r} is shorter than two characters")
+        variants.extend(combos)
+    return tuple(dict.fromkeys(variants))
+
+
+def parse_aliases(
+    data: object, *, normalize=lambda s: s
+) -> tuple[tuple[Alias, ...], tuple[tuple[str, ...], ...]]:
+    """(aliases, out-of-scope phrases) from the loaded YAML mapping.
+
+    Raises ValueError naming a malformed entry.
+    """
+    if data is None:
+        return (), ()
+    if not isinstance(data, dict):
+        raise ValueError("aliases.yaml: expected a mapping 原文用语: [叫法, ...]")
+    aliases = []
+    out_of_scope: tuple[tuple[str, ...], ...] = ()
+    for key, values in data.items():
+        if not isinstance(key, str) or not isinstance(values, list):
+            raise ValueError(f"aliases.yaml: entry {key!r} must map text to a list of variants")
+        if key.strip() == OUT_OF_SCOPE_KEY:
+            out_of_scope += _variants(key, values, normalize)
+            continue
+        terms = tuple(fold(normalize(t)) for t in key.split())
+        aliases.append(Alias(terms, _variants(key, values, normalize)))
+    return tuple(aliases), out_of_scope
+
+
+@cache
+def load_lexicon(terms_path: Path = TERMS_PATH, aliases_path: Path = ALIASES_PATH) -> Lexicon:
+    import yaml
+
+    from retrieval.textproc import normalize
+
+    data = yaml.safe_load(aliases_path.read_text(encoding="utf-8")) if aliases_path.exists() else None
+    terms = read_terms(terms_path) if terms_path.exists() else ()
+    aliases, out_of_scope = parse_aliases(data, normalize=normalize)
+    return Lexicon(tuple(fold(normalize(t)) for t in terms), aliases, out_of_scope)

@@ -1,0 +1,297 @@
+"""Search: a question in, ranked articles with their best clauses out, and an in-scope flag.
+
+How a question is scored (every weight below was measured on tests/eval/questions.jsonl, see
+the module constants; the plateau is broad, so they are round numbers, not a tuned optimum):
+
+1. Prepare: normalize (t2s, NFKC), fold (no parentheses, lower-case). Phrases naming programmes
+   the policy does not cover (``本政策未涉及`` in aliases.yaml: 专精特新, 稳岗补贴…) are blanked
+   out first, so their words cannot pull in an article by accident.
+2. Keyword side: alias expansion adds the policy's wording; numbers are taken out; jieba cuts the
+   rest. Each token is weighted: policy terms ×1.5, generic benefit words (补贴, 支持, 资金…)
+   ×0.5, the sub-words of a long token ×0.3 (高新技术企业 also counts as 高新/技术/企业), alias
+   additions ×1. BM25 over the units (clauses, catalogue items, article titles).
+3. Articles: the best clause (or catalogue item) of each article, plus half the title's score;
+   divided by the best article's score, so the keyword side is in [0, 1].
+4. Vector side: cosine between the question and every unit (USE multilingual), best per
+   article, added with weight 1. It carries English and paraphrases the aliases miss.
+5. In scope: the keyword evidence without the generic words (how much the question says that
+   only this policy says) must reach EVIDENCE_MIN; a question with no Chinese in it is judged by
+   the cosine instead (COSINE_MIN). ``confidence`` maps the evidence to [0, 1], 0.5 at the
+   threshold.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrieval.lexicon import Lexicon
+from retrieval.textproc import STOPWORDS, prepare, split_numbers
+
+# Query token weights
+W_TERM = 1.5  # a policy term (terms.txt, alias keys)
+W_GENERIC = 0.5  # benefit/administrative words every article uses
+W_SUBWORD = 0.3  # sub-words of a long token
+W_ALIAS = 1.0  # policy wording added by an alias
+W_TITLE = 0.5  # article title's share in the article's keyword score
+W_VECTOR = 1.0  # cosine weight against the normalized keyword score
+# In-scope decision
+EVIDENCE_MIN = 2.0  # keyword evidence (generic words excluded) of the best article
+EVIDENCE_MIN_MASKED = 4.5  # the same when the question also names a programme the policy lacks
+COSINE_MIN = 0.30  # for questions without Chinese characters
+CLAUSES_PER_ARTICLE = 3
+QUERY_CACHE = 512  # question embeddings kept (the engine may search one message twice)
+
+GENERIC = frozenset(
+    """
+    支持 资金 经费 科研经费 补贴 补助 奖励 奖补 资助 扶持 一次性 最高 企业 单位 项目 认定 获批 新获批
+    批准 申请 申报 鄂尔多斯 我市 本市 全市 市里 市级 国家 国家级 自治区 自治区级 建设 给予 政策 每年
+    年度 运行 绩效 开展 实施 鼓励
+    """.split()
+)
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class ClauseHit:
+    clause_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class ArticleHit:
+    article: int
+    score: float
+    clauses: tuple[ClauseHit, ...]  # best first
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    articles: tuple[ArticleHit, ...]
+    in_scope: bool
+    confidence: float
+
+
+class Retriever:
+    """Search over a loaded index. Thread-safe for concurrent ``search`` calls."""
+
+    def __init__(self, index, *, use_vectors: bool = True) -> None:
+        import numpy as np
+
+        from retrieval.embedding import Encoder, cache_dir_for
+
+        self.index = index
+        self.lexicon: Lexicon = index.lexicon
+        self.units = index.units
+        self._np = np
+        self._article = np.array([u.article for u in self.units])
+        self._is_title = np.array([u.kind == "title" for u in self.units])
+        self.n_articles = int(self._article.max())
+        self._members = [
+            np.flatnonzero((self._article == a) & ~self._is_title) for a in range(self.n_articles + 1)
+        ]
+        self._title_of = np.zeros(self.n_articles + 1, dtype=int)
+        for i in np.flatnonzero(self._is_title):
+            self._title_of[self._article[i]] = i
+        # body units of articles 1..N laid end to end, for one reduceat per query
+        self._body = np.concatenate([self._members[a] for a in range(1, self.n_articles + 1)])
+        self._body_starts = np.cumsum([0] + [len(self._members[a]) for a in range(1, self.n_articles)])
+        self._titles = self._title_of[1:]
+        self._cache: dict[str, object] = {}
+        self._matrix, self._vocab = index.matrix, index.vocab
+        self._terms = self.lexicon.words()
+        self._vectors = index.vectors if use_vectors else None
+        self.encoder = Encoder(cache_dir_for(index.data_dir)) if use_vectors else None
+        self._lock = threading.Lock()
+
+    # -- the API ---------------------------------------------------------------------------
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        np = self._np
+        text = prepare(query or "")
+        masked = self.lexicon.mask_out_of_scope(text)
+        weights, evidence_weights = self._query_weights(masked)
+        unit_kw = self._bm25(weights)
+        unit_ev = self._bm25(evidence_weights)
+        art_kw = self._articles(unit_kw)
+        evidence = float(self._articles(unit_ev, title_weight=0).max())
+        top_kw = float(art_kw.max())
+        kw_norm = art_kw / top_kw if top_kw > 0 else art_kw
+        unit_kw_norm = unit_kw / top_kw if top_kw > 0 else unit_kw
+
+        cosine = self._cosine(masked)
+        art_cos = np.zeros(self.n_articles + 1, dtype=np.float32)
+        art_cos[1:] = np.maximum(
+            np.maximum.reduceat(cosine[self._body], self._body_starts), cosine[self._titles]
+        )
+        fused = kw_norm + W_VECTOR * art_cos
+        fused[0] = -np.inf
+
+        in_scope, confidence = self._scope(text, masked != text, evidence, float(cosine.max(initial=0.0)))
+        unit_fused = unit_kw_norm + W_VECTOR * cosine
+        order = np.argsort(-fused, kind="stable")[: max(0, k)]
+        hits = tuple(
+            ArticleHit(int(a), round(float(fused[a]), 4), self._best_clauses(int(a), unit_fused))
+            for a in order
+        )
+        return SearchResult(query=query, articles=hits, in_scope=in_scope, confidence=confidence)
+
+    # -- pieces ----------------------------------------------------------------------------
+    def analyse(self, query: str) -> dict:
+        """What the search saw: prepared text, alias additions, tokens (for debugging, eval)."""
+        text = prepare(query or "")
+        masked = self.lexicon.mask_out_of_scope(text)
+        expansion = self.lexicon.expand(masked)
+        stripped, figures = split_numbers(masked)
+        return {
+            "text": text,
+            "masked": masked,
+            "alias_terms": list(expansion.terms),
+            "figures": figures,
+            "tokens": self.index.tokenizer.tokens(stripped),
+        }
+
+    def _query_weights(self, text: str) -> tuple[dict[int, float], dict[int, float]]:
+        """(ranking weights, evidence weights) per vocabulary id.
+
+        Evidence leaves out the generic words, and an alias counts once however many policy
+        terms it adds (科技金融 科创贷 知识产权质押贷 for 贷款 weigh a third each).
+        """
+        tokenizer = self.index.tokenizer
+        expansion = self.lexicon.expand(text)
+        stripped, _ = split_numbers(text)
+        base = tokenizer.tokens(stripped)
+        weights: dict[int, float] = {}
+        evidence: dict[int, float] = {}
+
+        def add(token: str, w: float, share: float = 1.0) -> None:
+            i = self._vocab.get(token)
+            if i is None:
+                return
+            if token in GENERIC:
+                weights[i] = weights.get(i, 0.0) + w * W_GENERIC
+                return
+            if token in self._terms:
+                w *= W_TERM
+            weights[i] = weights.get(i, 0.0) + w
+            evidence[i] = evidence.get(i, 0.0) + w * share
+
+        seen = set(base)
+        for token in base:
+            add(token, 1.0)
+            if token not in GENERIC:
+                for sub in tokenizer.subwords(token):
+                    add(sub, W_SUBWORD)
+        for terms in expansion.groups:
+            share = 1.0 / len(terms)
+            for term in terms:
+                for token in tokenizer.tokens(term):
+                    if token in seen:
+                        continue
+                    seen.add(token)
+                    add(token, W_ALIAS, share)
+                    for sub in tokenizer.subwords(token):
+                        add(sub, W_ALIAS * W_SUBWORD, share)
+        return weights, evidence
+
+    def _bm25(self, weights: dict[int, float]):
+        np = self._np
+        if not weights:
+            return np.zeros(len(self.units), dtype=np.float32)
+        ids = np.fromiter(weights.keys(), dtype=np.int64, count=len(weights))
+        w = np.fromiter(weights.values(), dtype=np.float32, count=len(weights))
+        return w @ self._matrix[ids]
+
+    def _articles(self, unit_scores, title_weight: float = W_TITLE):
+        """Per article (index = article number, 0 unused): best body unit + weighted title;
+        with title_weight 0, the best of body and title."""
+        np = self._np
+        out = np.zeros(self.n_articles + 1, dtype=np.float32)
+        body = np.maximum.reduceat(unit_scores[self._body], self._body_starts)
+        titles = unit_scores[self._titles]
+        out[1:] = body + title_weight * titles if title_weight else np.maximum(body, titles)
+        return out
+
+    def _cosine(self, text: str):
+        """Cosine of `text` with every unit (zeros without the vector side); small LRU cache."""
+        np = self._np
+        if self._vectors is None or not text.strip():
+            return np.zeros(len(self.units), dtype=np.float32)
+        cached = self._cache.get(text)
+        if cached is None:
+            with self._lock:
+                vector = self.encoder.encode([text])[0]
+            cached = self._vectors @ vector
+            if len(self._cache) >= QUERY_CACHE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[text] = cached
+        return cached
+
+    def _best_clauses(self, article: int, unit_scores) -> tuple[ClauseHit, ...]:
+        best: dict[str, float] = {}
+        for i in self._members[article]:
+            cid = self.units[i].clause_id
+            if cid is not None:
+                best[cid] = max(best.get(cid, float("-inf")), float(unit_scores[i]))
+        ranked = sorted(best.items(), key=lambda kv: -kv[1])[:CLAUSES_PER_ARTICLE]
+        return tuple(ClauseHit(cid, round(score, 4)) for cid, score in ranked)
+
+    @staticmethod
+    def _scope(text: str, masked: bool, evidence: float, cosine: float) -> tuple[bool, float]:
+        """(in scope, confidence): confidence is 0.5 exactly at the threshold that applies."""
+        threshold = EVIDENCE_MIN_MASKED if masked else EVIDENCE_MIN
+        by_keywords = evidence / (evidence + threshold) if evidence > 0 else 0.0
+        if any(ch not in STOPWORDS for ch in _CJK.findall(text)):
+            return evidence >= threshold, round(by_keywords, 4)
+        # no Chinese: the keyword side only sees English aliases; the embedding reads English
+        cosine = max(0.0, cosine)
+        by_vector = cosine / (cosine + COSINE_MIN)
+        return max(by_keywords, by_vector) >= 0.5, round(max(by_keywords, by_vector), 4)
+
+
+# -- opening and building ------------------------------------------------------------------
+_OPEN: dict[Path, Retriever] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def build_index(
+    data_dir: Path, *, rebuild: bool = False, progress: Callable[[int, int], None] | None = None
+) -> dict:
+    """Build (or, without `rebuild`, reuse) the index under `data_dir`; returns timings/stats."""
+    from retrieval import store
+
+    stats = store.build(Path(data_dir), rebuild=rebuild, progress=progress)
+    if stats.get("built"):
+        with _OPEN_LOCK:
+            _OPEN.pop(Path(data_dir).resolve(), None)
+    return stats
+
+
+def open_retriever(
+    data_dir: Path, *, build_if_missing: bool = True, progress: Callable[[int, int], None] | None = None
+) -> Retriever:
+    """The retriever for `data_dir`, cached per directory; builds the index on first use."""
+    from retrieval import store
+
+    key = Path(data_dir).resolve()
+    with _OPEN_LOCK:
+        cached = _OPEN.get(key)
+        if cached is not None and cached.index.version == store.corpus_version():
+            return cached
+        t0 = time.perf_counter()
+        try:
+            index = store.load(key)
+        except store.IndexMissing:
+            if not build_if_missing:
+                raise
+            store.build(key, progress=progress)
+            index = store.load(key)
+        retriever = Retriever(index)
+        retriever.open_seconds = time.perf_counter() - t0
+        _OPEN[key] = retriever
+        return retriever

@@ -1,0 +1,353 @@
+"""The persisted index: what is built once per corpus version and loaded by every process.
+
+Layout under the data dir the caller passes (``$POLICYBOT_DATA_DIR``)::
+
+    chroma/                     chromadb PersistentClient; collection ``policy-<version>``
+    retrieval/<version>/
+        manifest.json           units (titles and clauses) with their tokens, build stats
+        bm25/                   bm25s index over the unit tokens
+        embeddings.npy          unit embeddings (the same vectors chroma holds)
+        jieba.dict.txt          the compact jieba dictionary (see textproc)
+
+The version is a hash of everything the index is made from (policy.txt, terms.txt,
+aliases.yaml, the benefit catalogue if present, and FORMAT), so editing any of them makes a
+new collection and a new directory; the old ones are left for ``prune``.
+
+Chroma is the store of record for the vectors; the query path reads embeddings.npy and the
+bm25s files instead, because importing chromadb and opening a client costs over a second in a
+cold process (see README numbers in the retrieval report), while 117 vectors need no ANN index.
+
+Errors::
+
+    IndexError_ (RuntimeError)
+    └── IndexMissing      no index for this corpus version and building was not allowed
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrieval.corpus import CORPUS_DIR, POLICY_PATH, load_policy
+from retrieval.lexicon import (
+    ALIASES_PATH,
+    TERMS_PATH,
+    Lexicon,
+    lexicon_from_json,
+    lexicon_to_json,
+    load_lexicon,
+)
+from retrieval.textproc import Tokenizer, prepare, split_numbers, write_dictionary
+
+FORMAT = 2
+BM25_K1 = 1.2
+BM25_B = 0.5  # clauses vary from 10 to 200 characters; full length normalization buried long ones
+BENEFITS_PATH = CORPUS_DIR / "benefits.yaml"
+SOURCES = (POLICY_PATH, TERMS_PATH, ALIASES_PATH, BENEFITS_PATH)
+
+Progress = Callable[[int, int], None]  # (steps done, steps in all)
+STEPS = 5
+
+
+class IndexError_(RuntimeError):
+    """Base class of retrieval index errors."""
+
+
+class IndexMissing(IndexError_):
+    pass
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One indexed piece of text: an article title, a clause, or a catalogue item of a clause."""
+
+    id: str  # "t15" title of article 15; "15.2" a clause; "15.2#gaoqi" a catalogue item of 15.2
+    article: int
+    kind: str  # "title" | "clause" | "item"
+    text: str
+    tokens: tuple[str, ...]
+
+    @property
+    def clause_id(self) -> str | None:
+        return None if self.kind == "title" else self.id.partition("#")[0]
+
+
+def corpus_version(sources: tuple[Path, ...] = SOURCES) -> str:
+    h = hashlib.sha256(f"format={FORMAT}".encode())
+    for path in sources:
+        h.update(path.name.encode())
+        h.update(path.read_bytes() if path.exists() else b"<absent>")
+    return h.hexdigest()[:12]
+
+
+def index_dir(data_dir: Path, version: str) -> Path:
+    return Path(data_dir) / "retrieval" / version
+
+
+def collection_name(version: str) -> str:
+    return f"policy-{version}"
+
+
+def catalogue_items(path: Path = BENEFITS_PATH) -> list[tuple[str, str, str]]:
+    """(entry id, clause id, item name + trigger label) from the benefit catalogue, if present.
+
+    The catalogue is optional data owned by calculators; anything unexpected in it is skipped,
+    never an error here (calculators validates it).
+    """
+    if not path.exists():
+        return []
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        return []
+    triggers = data.get("triggers") if isinstance(data, dict) else None
+    triggers = triggers if isinstance(triggers, dict) else {}
+    out = []
+    policy = load_policy()
+    for entry in data.get("entries") or [] if isinstance(data, dict) else []:
+        if not isinstance(entry, dict):
+            continue
+        clause, item = str(entry.get("clause") or ""), entry.get("item")
+        try:
+            policy.clause(clause)
+        except (KeyError, ValueError):
+            continue
+        if not isinstance(item, str) or not item:
+            continue
+        trigger = triggers.get(entry.get("trigger"))
+        label = trigger.get("label") if isinstance(trigger, dict) else None
+        text = item if not isinstance(label, str) or label in item else f"{item}（{label}）"
+        out.append((str(entry.get("id") or len(out)), clause, text))
+    return out
+
+
+def _units_text() -> list[tuple[str, int, str, str]]:
+    policy = load_policy()
+    items: dict[str, list[tuple[str, str]]] = {}
+    for entry_id, clause, text in catalogue_items():
+        items.setdefault(clause, []).append((entry_id, text))
+    out = []
+    for article in policy.articles:
+        out.append((f"t{article.number}", article.number, "title", article.title))
+        for c in article.clauses:
+            out.append((c.id, article.number, "clause", c.text))
+            out.extend((f"{c.id}#{eid}", article.number, "item", text) for eid, text in items.get(c.id, []))
+    return out
+
+
+def _tokenize_units(tokenizer: Tokenizer) -> list[Unit]:
+    units = []
+    for uid, article, kind, text in _units_text():
+        stripped, _ = split_numbers(prepare(text))
+        units.append(Unit(uid, article, kind, text, tuple(tokenizer.index_tokens(stripped))))
+    return units
+
+
+def build(data_dir: Path, *, rebuild: bool = False, progress: Progress | None = None) -> dict:
+    """Build the index for the current corpus version under `data_dir`; returns stats."""
+    import bm25s
+    import numpy as np
+
+    from retrieval.embedding import Encoder, cache_dir_for, write_fast_cache
+
+    report = progress or (lambda done, total: None)
+    t0 = time.perf_counter()
+    version = corpus_version()
+    target = index_dir(data_dir, version)
+    if (target / "manifest.json").exists() and not rebuild:
+        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+        return {**manifest["stats"], "version": version, "built": False}
+
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    timings: dict[str, float] = {}
+
+    report(0, STEPS)
+    lexicon = load_lexicon()
+    dict_words = write_dictionary(
+        tmp / "jieba.dict.txt", domain_words=lexicon.words(), corpus_text=load_policy().text
+    )
+    tokenizer = Tokenizer(tmp / "jieba.dict.txt")
+    units = _tokenize_units(tokenizer)
+    timings["tokenize_s"] = time.perf_counter() - t0
+
+    report(1, STEPS)
+    t = time.perf_counter()
+    bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+    bm25.index([list(u.tokens) or ["<empty>"] for u in units], show_progress=False)
+    bm25.save(str(tmp / "bm25"), show_progress=False)
+    matrix, vocab = dense_bm25(bm25, len(units))
+    np.save(tmp / "bm25_matrix.npy", matrix)
+    (tmp / "lexicon.json").write_text(
+        json.dumps(lexicon_to_json(lexicon), ensure_ascii=False), encoding="utf-8"
+    )
+    timings["bm25_s"] = time.perf_counter() - t
+
+    report(2, STEPS)
+    t = time.perf_counter()
+    texts = [prepare(u.text) for u in units]
+    cache = cache_dir_for(data_dir)
+    encoder = Encoder(cache)
+    encoder.load()
+    if not encoder.loaded_from_cache:
+        write_fast_cache(cache, texts)
+    timings["model_load_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
+    np.save(tmp / "embeddings.npy", vectors)
+    timings["embed_s"] = time.perf_counter() - t
+
+    report(3, STEPS)
+    t = time.perf_counter()
+    _write_chroma(Path(data_dir), version, units, vectors, encoder)
+    timings["chroma_s"] = time.perf_counter() - t
+
+    report(4, STEPS)
+    stats = {
+        "version": version,
+        "units": len(units),
+        "clauses": sum(u.kind == "clause" for u in units),
+        "items": sum(u.kind == "item" for u in units),
+        "dictionary_words": dict_words,
+        **{k: round(v, 3) for k, v in timings.items()},
+        "build_s": round(time.perf_counter() - t0, 3),
+    }
+    manifest = {
+        "format": FORMAT,
+        "version": version,
+        "units": [
+            {"id": u.id, "article": u.article, "kind": u.kind, "text": u.text, "tokens": list(u.tokens)}
+            for u in units
+        ],
+        "vocab": sorted(vocab, key=vocab.get),
+        "stats": stats,
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    report(STEPS, STEPS)
+    return {**stats, "built": True}
+
+
+def _write_chroma(data_dir: Path, version: str, units: list[Unit], vectors, encoder) -> None:
+    import chromadb
+    from chromadb.config import Settings
+
+    from retrieval.embedding import chroma_function
+
+    client = chromadb.PersistentClient(
+        path=str(data_dir / "chroma"), settings=Settings(anonymized_telemetry=False, allow_reset=False)
+    )
+    name = collection_name(version)
+    try:
+        client.delete_collection(name)
+    except Exception:  # chroma raises NotFoundError/ValueError depending on version
+        pass
+    collection = client.create_collection(
+        name,
+        embedding_function=chroma_function(encoder),
+        metadata={"hnsw:space": "cosine", "corpus_version": version},
+    )
+    collection.add(
+        ids=[u.id for u in units],
+        documents=[u.text for u in units],
+        embeddings=[v for v in vectors],
+        metadatas=[{"article": u.article, "kind": u.kind, "clause": u.clause_id or ""} for u in units],
+    )
+
+
+def open_chroma_collection(data_dir: Path, version: str | None = None):
+    """The chroma collection of the current (or given) version, with our embedding function."""
+    import chromadb
+    from chromadb.config import Settings
+
+    from retrieval.embedding import chroma_function
+
+    client = chromadb.PersistentClient(
+        path=str(Path(data_dir) / "chroma"), settings=Settings(anonymized_telemetry=False)
+    )
+    return client.get_collection(
+        collection_name(version or corpus_version()), embedding_function=chroma_function()
+    )
+
+
+def dense_bm25(bm25, n_units: int):
+    """(token x unit matrix of BM25 term scores, token -> row) from a bm25s index.
+
+    With a couple of hundred units a dense float32 matrix is tiny, and a weighted query is one
+    small matrix product.
+    """
+    import numpy as np
+
+    scores = bm25.scores
+    indptr, indices, data = scores["indptr"], scores["indices"], scores["data"]
+    n_tokens = len(indptr) - 1
+    vocab = {t: i for t, i in bm25.vocab_dict.items() if i < n_tokens}
+    matrix = np.zeros((n_tokens, n_units), dtype=np.float32)
+    for t in range(n_tokens):
+        matrix[t, indices[indptr[t] : indptr[t + 1]]] = data[indptr[t] : indptr[t + 1]]
+    return matrix, vocab
+
+
+@dataclass
+class LoadedIndex:
+    data_dir: Path
+    version: str
+    units: list[Unit]
+    matrix: object  # np.ndarray (tokens, units): BM25 term scores
+    vocab: dict[str, int]
+    vectors: object  # np.ndarray (units, DIM): unit embeddings
+    tokenizer: Tokenizer
+    lexicon: Lexicon
+    stats: dict
+
+
+def load(data_dir: Path) -> LoadedIndex:
+    """Load the persisted index of the current corpus version; IndexMissing if absent.
+
+    Reads numpy arrays and JSON only: neither bm25s, chromadb nor PyYAML is imported here.
+    """
+    version = corpus_version()
+    target = index_dir(data_dir, version)
+    manifest_path = target / "manifest.json"
+    if not manifest_path.exists():
+        raise IndexMissing(
+            f"no retrieval index for corpus version {version} in {data_dir}; run `policybot index`"
+        )
+    import numpy as np
+
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    units = [Unit(u["id"], u["article"], u["kind"], u["text"], tuple(u["tokens"])) for u in manifest["units"]]
+    lexicon = lexicon_from_json(json.loads((target / "lexicon.json").read_text(encoding="utf-8")))
+    return LoadedIndex(
+        data_dir=Path(data_dir),
+        version=version,
+        units=units,
+        matrix=np.load(target / "bm25_matrix.npy"),
+        vocab={t: i for i, t in enumerate(manifest["vocab"])},
+        vectors=np.load(target / "embeddings.npy"),
+        tokenizer=Tokenizer(target / "jieba.dict.txt"),
+        lexicon=lexicon,
+        stats=manifest["stats"],
+    )
+
+
+def prune(data_dir: Path, keep: str | None = None) -> list[str]:
+    """Remove index directories and collections of other corpus versions; returns them."""
+    keep = keep or corpus_version()
+    root = Path(data_dir) / "retrieval"
+    removed = []
+    if root.exists():
+        for child in root.iterdir():
+            if child.is_dir() and child.name != keep:
+                shutil.rmtree(child, ignore_errors=True)
+                removed.append(child.name)
+    return removed
