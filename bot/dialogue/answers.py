@@ -84,7 +84,9 @@ class Answerer:
             articles = [e.article for x in detected.all_ids() for e in catalogue.entries_for_trigger(x)]
             states_facts = bool(found.values or found.approximate or _CLAIM_WORDS.search(t))
             if top in articles:
-                return self.eligibility(sid, state, t, detected, found, primary=top)
+                # A statement of several facts leads with the first one named.
+                lead = articles[0] if states_facts else top
+                return self.eligibility(sid, state, t, detected, found, primary=lead)
             # The thing named is in the policy, but the question is about another article
             # ("新型研发机构负面清单管理" is Art. 23, not Art. 17's money).
             if top is not None and not states_facts:
@@ -181,7 +183,11 @@ class Answerer:
         if benefits:
             lines.append("根据政策原文，可适用以下资金项目：" if not final else f"测算结果：共{len(benefits)}项可适用的资金政策。")
             lines.extend(compose.benefit_line(b, i) for i, b in enumerate(benefits, 1))
-            lines.extend(compose.totals_lines(report.totals))
+            if extra_asks and choices:
+                # Items of different levels for one thing are alternatives: never add them up.
+                lines.append("以上不同级别的标准按实际认定级别择一适用，未合计；请选择级别。")
+            else:
+                lines.extend(compose.totals_lines(report.totals))
         asks = list(extra_asks or [])
         missing = [k for k in report.missing_figures if k not in state.skipped]
         for key in missing:

@@ -117,8 +117,11 @@ class Engine:
             return a.small_talk(sid, state, t)
         if nlu.is_form_start(t) and not nlu.detect_triggers(t, self.knowledge.catalogue).triggers:
             return self.form.start(sid, state)
-        reply = a.answer(sid, state, t)
-        return self.form.with_resume(sid, state, reply)
+        if state.mode == "form":
+            # A digression: answered on a scratch copy so the form's facts and pending question
+            # stay exactly as they were, then the form question is repeated.
+            return self.form.with_resume(sid, state, a.answer(sid, state.model_copy(deep=True), t))
+        return a.answer(sid, state, t)
 
     def delete_session(self, session_id: str) -> None:
         self.store.delete(session_id)
