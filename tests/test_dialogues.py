@@ -32,4 +32,5 @@ def transport(tmp_path_factory):
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(DIALOGUES)) for p in FILES])
 def test_dialogue(path: Path, transport: EngineTransport):
     result = run_dialogue(load_dialogue(path), transport)
-    assert result.ok, "\n" + failure_text(result)
+    if not result.ok:
+        pytest.fail(failure_text(result), pytrace=False)
