@@ -121,7 +121,8 @@ class Lexicon:
         Longer variants win over the shorter ones they overlap, and a variant never fires inside
         a policy term already in the text: in 制造业创新中心 the variant 创新中心 (of
         技术创新中心) does not fire, and in 国家高新区 the variant 国家高新 (of 高新技术企业)
-        loses to 国家高新区. Each part of an ``A+B`` variant obeys the same rule.
+        loses to 国家高新区. Each part of an ``A+B`` variant obeys the same rule; those variants
+        are matched first, and a plain variant cannot reuse their characters.
         """
         taken: list[tuple[int, int]] = []
         for start, end, _ in self._occurrences(text, self._term_index):
@@ -129,10 +130,8 @@ class Lexicon:
                 taken.append((start, end))
         matched: list[tuple[int, int]] = []
         fired: set[int] = set()
-        for start, end, n in self._occurrences(text, self._literal_index):
-            if _outside_terms(taken, start, end) and _free(matched, start, end):
-                matched.append((start, end))
-                fired.add(n)
+        # "A+B" first: two cues together say more than either alone (深圳+研发中心 is a 飞地,
+        # so the literal 研发中心 of another alias no longer fires on the same characters)
         for n, variant in self._combos:
             if n in fired or not all(part in text for part in variant):
                 continue
@@ -144,6 +143,10 @@ class Lexicon:
                 spans.append((free[0], free[0] + len(part)))
             else:
                 matched.extend(spans)
+                fired.add(n)
+        for start, end, n in self._occurrences(text, self._literal_index):
+            if _outside_terms(taken, start, end) and _free(matched, start, end):
+                matched.append((start, end))
                 fired.add(n)
         groups = tuple(self.aliases[n].terms for n in sorted(fired))
         return Expansion(groups, tuple(sorted(set(matched))))

@@ -41,7 +41,7 @@ W_TITLE = 0.5  # article title's share in the article's keyword score
 W_VECTOR = 1.0  # cosine weight against the normalized keyword score
 # In-scope decision
 EVIDENCE_MIN = 2.0  # keyword evidence (generic words excluded) of the best article
-EVIDENCE_MIN_MASKED = 4.5  # the same when the question also names a programme the policy lacks
+EVIDENCE_MIN_MASKED = 4.0  # the same when the question also names a programme the policy lacks
 COSINE_MIN = 0.30  # for questions without Chinese characters
 CLAUSES_PER_ARTICLE = 3
 QUERY_CACHE = 512  # question embeddings kept (the engine may search one message twice)

@@ -97,6 +97,12 @@ def test_traditional_input_finds_the_same_clauses(retriever):
     assert traditional.articles[0].clauses == simplified.articles[0].clauses
 
 
+@pytest.mark.parametrize("case", CASES["mixed"], ids=lambda c: c["text"])
+def test_a_real_question_naming_another_programme_is_answered(retriever, case):
+    result = retriever.search(case["text"])
+    assert result.in_scope and result.articles[0].article == case["article"]
+
+
 @pytest.mark.parametrize("text", CASES["out_of_scope"])
 def test_out_of_scope_is_flagged(retriever, text):
     result = retriever.search(text)
