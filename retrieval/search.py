@@ -44,6 +44,7 @@ EVIDENCE_MIN = 2.0  # keyword evidence (generic words excluded) of the best arti
 EVIDENCE_MIN_MASKED = 4.0  # the same when the question also names a programme the policy lacks
 COSINE_MIN = 0.30  # for questions without Chinese characters
 CLAUSES_PER_ARTICLE = 3
+VECTOR_CHARS = 256  # the embedding reads at most this much (cost grows with length)
 QUERY_CACHE = 512  # question embeddings kept (the engine may search one message twice)
 
 GENERIC = frozenset(
@@ -224,12 +225,12 @@ class Retriever:
             return np.zeros(len(self.units), dtype=np.float32)
         cached = self._cache.get(text)
         if cached is None:
-            with self._lock:
-                vector = self.encoder.encode([text])[0]
+            vector = self.encoder.encode([text[:VECTOR_CHARS]])[0]
             cached = self._vectors @ vector
-            if len(self._cache) >= QUERY_CACHE:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[text] = cached
+            with self._lock:
+                while len(self._cache) >= QUERY_CACHE:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[text] = cached
         return cached
 
     def _best_clauses(self, article: int, unit_scores) -> tuple[ClauseHit, ...]:
