@@ -79,6 +79,15 @@ def session_id(chat_id: int) -> str:
     return f"tg-{chat_id}"
 
 
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@(\w+))?(?:\s+(.*))?", re.S)
+
+
+def parse_command(text: str) -> tuple[str, str | None, str] | None:
+    """'/article@bot 15' -> ('article', 'bot', '15'); None when the text is not a command."""
+    m = _COMMAND.fullmatch(text.strip())
+    return (m.group(1).lower(), m.group(2), (m.group(3) or "").strip()) if m else None
+
+
 def normalize_base_url(url: str | None) -> str | None:
     """`http://127.0.0.1:8081` -> `http://127.0.0.1:8081/bot`; anything with a path is kept."""
     if not url:
@@ -121,10 +130,8 @@ class TelegramFrontEnd:
     def register(self, app: Application) -> None:
         message = filters.UpdateType.MESSAGE
         app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self.on_edited))
-        app.add_handler(CommandHandler(list(ENGINE_TEXT), self.on_simple_command, filters=message))
-        app.add_handler(CommandHandler("article", self.on_article, filters=message))
-        app.add_handler(CommandHandler("delete", self.on_delete, filters=message))
-        app.add_handler(MessageHandler(message & filters.COMMAND, self.on_unknown_command))
+        app.add_handler(CommandHandler([c for c, _ in COMMANDS], self.on_command, filters=message))
+        app.add_handler(MessageHandler(message & filters.COMMAND, self.on_command))  # unknown ones
         app.add_handler(MessageHandler(message & filters.TEXT, self.on_text))
         app.add_handler(MessageHandler(message & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_non_text))
         app.add_handler(CallbackQueryHandler(self.on_callback))
@@ -138,33 +145,37 @@ class TelegramFrontEnd:
             log.warning("setMyCommands failed (%s); commands still work when typed", exc.message)
 
     # -- handlers ------------------------------------------------------------------------------
-    async def on_simple_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        command = update.message.text.split()[0][1:].split("@")[0].lower()
-        await self._turn(update, context, text=ENGINE_TEXT[command])
-
-    async def on_article(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not context.args:
-            await self._send_text(context.bot, update.effective_chat.id, texts.ARTICLE_USAGE, self._reply_to(update))
-            return
-        await self._turn(update, context, text=f"/article {' '.join(context.args)}")
-
-    async def on_delete(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat_id = update.effective_chat.id
-        token = new_token()
-        await asyncio.to_thread(self.store.set_delete_token, chat_id, token)
-        await self._deliver(context.bot, chat_id, render_text(texts.DELETE_ASK), delete_keyboard(token))
-
-    async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Every /command, whether Telegram marked it with a bot_command entity or not (on_text)."""
         message = update.message
-        command = (message.text or "").split()[0]
-        if message.chat.type != ChatType.PRIVATE:
-            suffix = command.partition("@")[2].lower()
-            if not suffix or suffix != (context.bot.username or "").lower():
-                return
-        await self._send_text(context.bot, message.chat.id, texts.UNKNOWN_COMMAND, self._reply_to(update))
+        parsed = parse_command(message.text or "")
+        if parsed is None:
+            return
+        name, target, args = parsed
+        ours = (context.bot.username or "").lower()
+        private = message.chat.type == ChatType.PRIVATE
+        if target and target.lower() != ours:
+            return  # /cmd@another_bot
+        chat_id, reply_to = message.chat.id, self._reply_to(update)
+        if name in ENGINE_TEXT:
+            await self._turn(update, context, text=ENGINE_TEXT[name])
+        elif name == "article":
+            if args:
+                await self._turn(update, context, text=f"/article {args}")
+            else:
+                await self._send_text(context.bot, chat_id, texts.ARTICLE_USAGE, reply_to)
+        elif name == "delete":
+            token = new_token()
+            await asyncio.to_thread(self.store.set_delete_token, chat_id, token)
+            await self._deliver(context.bot, chat_id, render_text(texts.DELETE_ASK), delete_keyboard(token), reply_to)
+        elif private or target:  # in a group, a bare unknown /cmd may be for another bot
+            await self._send_text(context.bot, chat_id, texts.UNKNOWN_COMMAND, reply_to)
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
+        if parse_command(message.text) is not None:  # a /command sent without its entity
+            await self.on_command(update, context)
+            return
         if not self._addressed(message, context):
             return
         text = message.text
@@ -188,7 +199,7 @@ class TelegramFrontEnd:
         query = update.callback_query
         try:
             await query.answer()
-        except BadRequest:  # too old to answer: the press itself is still handled
+        except TelegramError:  # too old to answer, or not supported: the press itself is still handled
             pass
         if query.message is None:
             return

@@ -251,8 +251,9 @@ class FakeTelegram:
             self._cond.notify_all()
 
     def user_says(self, chat_id: int, text: str, *, chat_type: str = "private", user_id: int | None = None,
-                  reply_to: int | None = None) -> dict:  # fmt: skip
-        """A text message; bot_command and @mention entities are added the way Telegram adds them."""
+                  reply_to: int | None = None, with_entities: bool = True) -> dict:  # fmt: skip
+        """A text message; bot_command and @mention entities are added the way Telegram adds them
+        (with_entities=False: none, as some clients and fake servers send)."""
         entities = []
         for m in re.finditer(r"(?<![\w@])/[A-Za-z0-9_]+(?:@\w+)?|(?<!\w)@\w{4,}", text):
             kind = "bot_command" if m.group().startswith("/") else "mention"
@@ -260,7 +261,7 @@ class FakeTelegram:
                 continue
             entities.append({"type": kind, "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group())})
         content: dict[str, Any] = {"text": text}
-        if entities:
+        if entities and with_entities:
             content["entities"] = entities
         message = self._message(chat_id, chat_type, user_id, reply_to, **content)
         return self.push_update({"message": message})

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.telegram.conftest import polling_started
+from tests.telegram.tg_harness import polling_started
 
 CHATS, MESSAGES = 50, 10
 RUNNER = "tests/telegram/tg_run_bot.py"

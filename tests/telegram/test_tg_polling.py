@@ -9,7 +9,17 @@ import time
 import pytest
 
 from bot.telegram import texts
-from tests.telegram.tg_fake_engine import ASK_HNTE, ASK_ORG, ASK_QUALS, ASK_RD, ORG_CHOICES, QUALS, long_text
+from tests.telegram.tg_fake_engine import (
+    ASK_HNTE,
+    ASK_ORG,
+    ASK_QUALS,
+    ASK_RD,
+    ORG_CHOICES,
+    QUALS,
+    ScriptedEngine,
+    long_text,
+)
+from tests.telegram.tg_harness import running_bot
 
 SENTINEL_COMPANY = "鄂尔多斯哨兵科技有限公司"
 
@@ -48,6 +58,15 @@ async def test_start_help_articles_and_article(fake_tg, bot, engine):
     assert "「第（十五）条 15.1」政策条目15" in replies[3]
     assert replies[4] == texts.ARTICLE_USAGE and replies[5] == texts.UNKNOWN_COMMAND
     assert engine.turns_of("tg-1") == [("/help", None), ("/help", None), ("/articles", None), ("/article 15", None)]
+
+
+async def test_commands_without_entities_still_work(fake_tg, bot, engine):
+    for text in ("/start", "/article 15", "/check@policy_test_bot", "/check@other_bot", "/delete"):
+        fake_tg.user_says(2, text, with_entities=False)
+    replies = await fake_tg.replies(2, 4)
+    assert "发送 /check" in replies[0] and "第（十五）条" in replies[1] and ASK_ORG in replies[2]
+    assert replies[3] == texts.DELETE_ASK
+    assert engine.turns_of("tg-2") == [("/help", None), ("/article 15", None), ("/check", None)]
 
 
 async def test_full_guided_form_with_button_presses(fake_tg, bot, engine):
@@ -288,8 +307,6 @@ async def test_duplicate_update_is_processed_once(fake_tg, bot, engine):
 
 
 async def test_two_quick_messages_are_answered_in_order(fake_tg, tg_settings, tmp_path):
-    from tests.telegram.conftest import running_bot
-    from tests.telegram.tg_fake_engine import ScriptedEngine
 
     slow_first = ScriptedEngine(tmp_path / "slow.sqlite3", delay=0.05)
     async with running_bot(tg_settings, slow_first):

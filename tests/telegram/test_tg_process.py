@@ -12,8 +12,8 @@ import sys
 
 from bot.config import Settings
 from bot.telegram import texts
-from tests.telegram.conftest import ROOT, polling_started
 from tests.telegram.tg_fake_engine import ASK_HNTE, ASK_QUALS, ASK_RD, ScriptedEngine
+from tests.telegram.tg_harness import ROOT, polling_started
 
 RUNNER = "tests/telegram/tg_run_bot.py"
 

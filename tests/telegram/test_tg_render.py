@@ -118,7 +118,7 @@ _atoms = st.one_of(
 _paragraph = st.tuples(st.sampled_from(["", "b", "i"]), st.lists(_atoms, max_size=30).map("".join))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(_paragraph, min_size=1, max_size=30), st.integers(min_value=40, max_value=400))
 def test_split_property(paragraphs, limit):
     from bot.telegram.render import esc
