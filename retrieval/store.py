@@ -155,7 +155,7 @@ def build(data_dir: Path, *, rebuild: bool = False, progress: Progress | None = 
     import bm25s
     import numpy as np
 
-    from retrieval.embedding import Encoder, cache_dir_for, write_fast_cache
+    from retrieval.embedding import cache_dir_for, embed_texts
 
     report = progress or (lambda done, total: None)
     t0 = time.perf_counter()
@@ -194,14 +194,7 @@ def build(data_dir: Path, *, rebuild: bool = False, progress: Progress | None = 
     report(2, STEPS)
     t = time.perf_counter()
     texts = [prepare(u.text) for u in units]
-    cache = cache_dir_for(data_dir)
-    encoder = Encoder(cache)
-    encoder.load()
-    if not encoder.loaded_from_cache:
-        write_fast_cache(cache, texts)
-    timings["model_load_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
+    vectors, encoder = embed_texts(cache_dir_for(data_dir), texts)
     np.save(tmp / "embeddings.npy", vectors)
     timings["embed_s"] = time.perf_counter() - t
 

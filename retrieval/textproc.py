@@ -96,13 +96,12 @@ def write_dictionary(path: Path, *, domain_words: Iterable[str], corpus_text: st
 
     source = Path(jieba.__file__).with_name("dict.txt")
     folded = fold(corpus_text)
+    in_corpus = {folded[i : i + n] for n in range(2, 9) for i in range(len(folded) - n + 1)}
     entries: dict[str, int] = {}
     for line in source.read_text(encoding="utf-8").splitlines():
-        parts = line.split()
-        if len(parts) < 2:
-            continue
-        word, freq = parts[0], int(parts[1])
-        if freq >= MIN_JIEBA_FREQ or (len(word) > 1 and word in folded):
+        word, _, rest = line.partition(" ")
+        freq = int(rest.partition(" ")[0] or 0)
+        if freq >= MIN_JIEBA_FREQ or word in in_corpus:
             entries[word] = freq
     for word in domain_words:
         if _WORD_RE.fullmatch(word):
