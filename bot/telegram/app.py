@@ -27,13 +27,12 @@ import logging
 import re
 import sys
 import traceback
-from dataclasses import replace
 from typing import Protocol
 from urllib.parse import urlparse
 
-from telegram import BotCommand, Message, ReplyParameters, Update
-from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram import BotCommand, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -49,9 +48,10 @@ from telegram.ext import (
 
 from bot.dialogue.reply import Reply
 from bot.telegram import texts
-from bot.telegram.keyboards import choice_keyboard, delete_keyboard, new_token, parse_press
+from bot.telegram.keyboards import delete_keyboard, new_token, parse_press
 from bot.telegram.processor import ChatOrderedProcessor
-from bot.telegram.render import Chunk, render_reply, render_text
+from bot.telegram.render import render_text
+from bot.telegram.send import Sender
 from bot.telegram.store import Prompt, TelegramStore
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,6 @@ COMMANDS = [
     ("delete", "删除本对话保存的全部信息"),
 ]
 ENGINE_TEXT = {"start": "/help", "help": "/help", "check": "/check", "articles": "/articles", "reset": "/reset"}
-SEND_ATTEMPTS = 3
 
 
 class EngineLike(Protocol):
@@ -109,6 +108,15 @@ def _remember_missing_sniffio() -> None:
         sys.modules["sniffio"] = None  # a cached "not installed": import raises at once
 
 
+def press_chat_id(update: Update) -> int | None:
+    """The chat of a button press; a press without its message (as some servers send) is taken to
+    come from the presser's private chat, whose id is the user id."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    query = update.callback_query
+    return query.from_user.id if query is not None and query.from_user is not None else None
+
+
 def bot_id_from_token(token: str) -> int:
     head = token.split(":", 1)[0]
     return int(head) if head.isdigit() else 0
@@ -126,6 +134,7 @@ class TelegramFrontEnd:
     def __init__(self, engine: EngineLike, store: TelegramStore):
         self.engine = engine
         self.store = store
+        self.sender = Sender(store)
 
     def register(self, app: Application) -> None:
         message = filters.UpdateType.MESSAGE
@@ -163,13 +172,13 @@ class TelegramFrontEnd:
             if args:
                 await self._turn(update, context, text=f"/article {args}")
             else:
-                await self._send_text(context.bot, chat_id, texts.ARTICLE_USAGE, reply_to)
+                await self.sender.send_text(context.bot, chat_id, texts.ARTICLE_USAGE, reply_to)
         elif name == "delete":
             token = new_token()
             await asyncio.to_thread(self.store.set_delete_token, chat_id, token)
-            await self._deliver(context.bot, chat_id, render_text(texts.DELETE_ASK), delete_keyboard(token), reply_to)
+            await self.sender.deliver(context.bot, chat_id, render_text(texts.DELETE_ASK), delete_keyboard(token), reply_to)
         elif private or target:  # in a group, a bare unknown /cmd may be for another bot
-            await self._send_text(context.bot, chat_id, texts.UNKNOWN_COMMAND, reply_to)
+            await self.sender.send_text(context.bot, chat_id, texts.UNKNOWN_COMMAND, reply_to)
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
@@ -187,7 +196,7 @@ class TelegramFrontEnd:
         message = update.edited_message
         if message is None or not self._addressed(message, context):
             return
-        await self._send_text(context.bot, message.chat.id, texts.EDIT_NOTE, message.message_id)
+        await self.sender.send_text(context.bot, message.chat.id, texts.EDIT_NOTE, message.message_id)
 
     async def on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
@@ -201,9 +210,9 @@ class TelegramFrontEnd:
             await query.answer()
         except TelegramError:  # too old to answer, or not supported: the press itself is still handled
             pass
-        if query.message is None:
+        chat_id = press_chat_id(update)
+        if chat_id is None:
             return
-        chat_id = query.message.chat.id
         press = parse_press(query.data)
         if press is not None and press.kind == "delete":
             await self._confirm_delete(context, query, chat_id, press.token, press.confirm)
@@ -243,7 +252,7 @@ class TelegramFrontEnd:
     async def _turn(self, update: Update, context, *, text: str | None = None, choice: str | None = None) -> None:
         chat_id = update.effective_chat.id
         reply = await asyncio.to_thread(self._engine_turn, session_id(chat_id), text, choice, update.update_id)
-        await self.send_reply(context.bot, chat_id, reply, self._reply_to(update))
+        await self.sender.send_reply(context.bot, chat_id, reply, self._reply_to(update))
 
     def _engine_turn(self, sid: str, text: str | None, choice: str | None, update_id: int) -> Reply:
         reply = self.engine.turn(sid, choice=choice) if choice is not None else self.engine.turn(sid, text)
@@ -256,121 +265,43 @@ class TelegramFrontEnd:
         """A press on the live keyboard. When the engine asks the same question again (a multi-select
         in progress: 已选 …, 完成), the pressed message is edited in place instead of sending another."""
         query = update.callback_query
-        chat_id = query.message.chat.id
+        chat_id = press_chat_id(update)
         reply = await asyncio.to_thread(self._engine_turn, session_id(chat_id), None, label, update.update_id)
+        pressed = query.message.message_id if query.message is not None else None
         same_question = reply.choices and reply.asks and reply.asks == prompt.asks
-        if same_question and query.message.message_id == prompt.message_id:
-            if await self._edit_in_place(context.bot, chat_id, prompt.message_id, reply):
+        if same_question and pressed is not None and pressed == prompt.message_id:
+            if await self.sender.edit_prompt(context.bot, chat_id, prompt.message_id, reply):
                 return
-        await self._drop_keyboard(query)
-        await self.send_reply(context.bot, chat_id, reply)
-
-    async def _edit_in_place(self, bot, chat_id: int, message_id: int, reply: Reply) -> bool:
-        chunks = render_reply(reply)
-        if len(chunks) != 1:
-            return False
-        token = new_token()
-        where = {"chat_id": chat_id, "message_id": message_id, "reply_markup": choice_keyboard(token, reply.choices)}
-        prompt = Prompt(token, message_id, list(reply.asks), list(reply.choices))
-        await asyncio.to_thread(self.store.save_prompt, chat_id, prompt)
-        try:
-            try:
-                await bot.edit_message_text(chunks[0].html, parse_mode=ParseMode.HTML, **where)
-            except BadRequest as exc:
-                if "parse entities" not in exc.message.lower():
-                    raise
-                await bot.edit_message_text(chunks[0].plain, **where)
-        except Forbidden:
-            await asyncio.to_thread(self.store.set_inactive, chat_id, True)
-            return True
-        except TelegramError as exc:  # too old to edit, not modified, ...: send a new message instead
-            log.info("chat %s: editing the prompt failed (%s); sending a new one", chat_id, type(exc).__name__)
-            return False
-        return True
-
-    async def send_reply(self, bot, chat_id: int, reply: Reply, reply_to: int | None = None) -> Message | None:
-        token = new_token() if reply.choices else None
-        markup = choice_keyboard(token, reply.choices) if token else None
-        # The prompt is stored before the user can see (and press) it: a kill -9 right after the
-        # send must not leave live-looking buttons that the next process calls stale.
-        prompt = Prompt(token, None, list(reply.asks), list(reply.choices)) if reply.asks or reply.choices else None
-        if prompt is not None:
-            await asyncio.to_thread(self.store.save_prompt, chat_id, prompt)
-        else:
-            await asyncio.to_thread(self.store.clear_prompt, chat_id)
-        sent = await self._deliver(bot, chat_id, render_reply(reply), markup, reply_to)
-        if sent is not None and prompt is not None:
-            await asyncio.to_thread(self.store.save_prompt, chat_id, replace(prompt, message_id=sent.message_id))
-        return sent
+        if pressed is not None:
+            await self.sender.drop_keyboard(query)
+        await self.sender.send_reply(context.bot, chat_id, reply)
 
     async def _reprompt(self, bot, chat_id: int, note: str, reply_to: int | None = None) -> None:
         """The note, then the chat's live question with fresh buttons (or a hint how to go on)."""
         prompt = self.store.get_prompt(chat_id)
         if prompt is None or not (prompt.asks or prompt.choices):
-            await self._send_text(bot, chat_id, f"{note}\n\n{texts.NO_PROMPT}", reply_to)
+            await self.sender.send_text(bot, chat_id, f"{note}\n\n{texts.NO_PROMPT}", reply_to)
             return
         body = note if prompt.asks else f"{note}\n\n{texts.PLEASE_CHOOSE}"
         reply = Reply(session=session_id(chat_id), reply=body, asks=prompt.asks, choices=prompt.choices)
-        await self.send_reply(bot, chat_id, reply, reply_to)
+        await self.sender.send_reply(bot, chat_id, reply, reply_to)
 
     async def _confirm_delete(self, context, query, chat_id: int, token: str, confirm: bool) -> None:
         if not await asyncio.to_thread(self.store.take_delete_token, chat_id, token):
-            await self._send_text(context.bot, chat_id, texts.DELETE_STALE)
+            await self.sender.send_text(context.bot, chat_id, texts.DELETE_STALE)
             return
         if confirm:
             await asyncio.to_thread(self.engine.delete_session, session_id(chat_id))
             await asyncio.to_thread(self.store.forget_chat, chat_id)
             log.info("chat %s: all stored data deleted on request", chat_id)
         note = texts.DELETED if confirm else texts.DELETE_CANCELLED
-        try:
-            await query.edit_message_text(note)
-        except TelegramError:
-            await self._send_text(context.bot, chat_id, note)
-
-    # -- sending -------------------------------------------------------------------------------
-    async def _send_text(self, bot, chat_id: int, text: str, reply_to: int | None = None) -> Message | None:
-        return await self._deliver(bot, chat_id, render_text(text), None, reply_to)
-
-    async def _deliver(self, bot, chat_id: int, chunks: list[Chunk], markup=None, reply_to=None) -> Message | None:
-        sent = None
-        for k, chunk in enumerate(chunks):
-            last = k == len(chunks) - 1
-            sent = await self._send_chunk(bot, chat_id, chunk, markup if last else None, reply_to if k == 0 else None)
-            if sent is None:
-                return None
-        return sent
-
-    async def _send_chunk(self, bot, chat_id: int, chunk: Chunk, markup, reply_to: int | None) -> Message | None:
-        extra = {"reply_markup": markup}
-        if reply_to is not None:
-            extra["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
-        for attempt in range(1, SEND_ATTEMPTS + 1):
+        if query.message is not None:
             try:
-                try:
-                    return await bot.send_message(chat_id, chunk.html, parse_mode=ParseMode.HTML, **extra)
-                except BadRequest as exc:
-                    if "parse entities" not in exc.message.lower():
-                        raise
-                    log.warning("chat %s: Telegram rejected the HTML of a reply; resending as plain text", chat_id)
-                    return await bot.send_message(chat_id, chunk.plain, **extra)
-            except Forbidden as exc:
-                await asyncio.to_thread(self.store.set_inactive, chat_id, True)
-                log.info("chat %s blocked the bot (%s); marked inactive, not retrying", chat_id, exc.message)
-                return None
-            except BadRequest:
-                raise
-            except NetworkError as exc:  # TimedOut included; the engine turn is not repeated
-                if attempt == SEND_ATTEMPTS:
-                    raise
-                log.warning("chat %s: send failed (%s), retry %d", chat_id, type(exc).__name__, attempt)
-                await asyncio.sleep(0.5 * attempt)
-        return None
-
-    async def _drop_keyboard(self, query) -> None:
-        try:
-            await query.edit_message_reply_markup(reply_markup=None)
-        except TelegramError:
-            pass
+                await query.edit_message_text(note)
+                return
+            except TelegramError:
+                pass
+        await self.sender.send_text(context.bot, chat_id, note)
 
     # -- helpers -------------------------------------------------------------------------------
     @staticmethod

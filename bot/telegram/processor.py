@@ -23,8 +23,12 @@ log = logging.getLogger(__name__)
 
 
 def chat_key(update: object) -> int | None:
-    if isinstance(update, Update) and update.effective_chat is not None:
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
         return update.effective_chat.id
+    if update.callback_query is not None and update.callback_query.from_user is not None:
+        return update.callback_query.from_user.id  # a press without its message: the private chat
     return None
 
 

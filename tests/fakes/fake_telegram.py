@@ -21,8 +21,6 @@ pushing updates (with the secret token header) to the webhook URL and getUpdates
 from __future__ import annotations
 
 import asyncio
-import email.parser
-import email.policy
 import itertools
 import json
 import re
@@ -33,66 +31,11 @@ import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import urlparse
+
+from tests.fakes.telegram_wire import EntityParseError, decode, parse_html, to_int, utf16_len
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTests_x9Yq-SECRET"
-_STRING_FIELDS = {
-    "text", "caption", "parse_mode", "callback_query_id", "url", "secret_token", "description",
-    "short_description", "language_code", "name", "title", "emoji", "query", "inline_message_id",
-    "business_connection_id", "message_effect_id", "ip_address", "file_id", "sticker", "photo",
-    "document", "voice", "audio", "video", "animation", "action",
-}  # fmt: skip
-_ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-                 "tg-spoiler", "span", "blockquote", "tg-emoji", "tg-time"}  # fmt: skip
-_TAG_RE = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s+[\w-]+(?:=\"[^\"<>]*\"|='[^'<>]*'|=[^\s<>\"']+)?)*)\s*(/?)>")
-_ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
-_ENTITY_CHARS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-
-
-class EntityParseError(ValueError):
-    pass
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def parse_html(text: str) -> str:
-    """The plain text Telegram would show for `text` in HTML mode; EntityParseError if it would reject it."""
-    out: list[str] = []
-    stack: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "<":
-            m = _TAG_RE.match(text, i)
-            if not m:
-                raise EntityParseError(f"Unsupported start tag at byte offset {len(text[:i].encode())}")
-            closing, name = m.group(1), m.group(2).lower()
-            if name not in _ALLOWED_TAGS:
-                raise EntityParseError(f'Unsupported start tag "{name}" at byte offset {len(text[:i].encode())}')
-            if closing:
-                if not stack or stack[-1] != name:
-                    raise EntityParseError(f'Unmatched end tag at byte offset {len(text[:i].encode())}, expected "</{stack[-1] if stack else ""}>", found "</{name}>"')
-                stack.pop()
-            else:
-                stack.append(name)
-            i = m.end()
-        elif ch == "&":
-            m = _ENTITY_RE.match(text, i)
-            if not m:
-                raise EntityParseError(f"Unsupported entity at byte offset {len(text[:i].encode())}")
-            ref = m.group(1)
-            out.append(_ENTITY_CHARS.get(ref) or chr(int(ref[2:], 16) if ref.startswith("#x") else int(ref[1:])))
-            i = m.end()
-        elif ch == ">":
-            raise EntityParseError(f'Character ">" is reserved at byte offset {len(text[:i].encode())}')
-        else:
-            out.append(ch)
-            i += 1
-    if stack:
-        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
-    return "".join(out)
 
 
 @dataclass
@@ -289,16 +232,19 @@ class FakeTelegram:
         original.pop("entities", None)
         return self.push_update({"edited_message": original})
 
-    def press_data(self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None) -> dict:
+    def press_data(self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None,
+                   with_message: bool = True) -> dict:  # fmt: skip
+        """A button press (with_message=False: without the message, as some servers send)."""
         with self._cond:
             message = self._messages[(chat_id, message_id)]
         query = {
             "id": str(next(self._callback_ids)),
             "from": self._user(user_id if user_id is not None else abs(chat_id)),
-            "message": message,
             "chat_instance": f"ci-{chat_id}",
             "data": data,
         }
+        if with_message:
+            query["message"] = message
         return self.push_update({"callback_query": query})
 
     def press(self, chat_id: int, label: str) -> dict:
@@ -368,7 +314,7 @@ class FakeTelegram:
         if m and m.group(2) != self.token:
             status, payload = 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         elif m:
-            method, params = m.group(3), _decode(request.headers.get("Content-Type", ""), body, url.query)
+            method, params = m.group(3), decode(request.headers.get("Content-Type", ""), body, url.query)
             call = Call("download" if m.group(1) else method, params, status=0)  # 0: still being answered
             with self._cond:
                 self.calls.append(call)  # recorded on arrival: a long poll shows up while it waits
@@ -403,11 +349,11 @@ class FakeTelegram:
     def _apply_faults(self, method: str, params: dict) -> None:
         with self._cond:
             for fault in self._faults:
-                if fault.method == method and fault.times > 0 and fault.chat_id in (None, _int(params.get("chat_id"))):
+                if fault.method == method and fault.times > 0 and fault.chat_id in (None, to_int(params.get("chat_id"))):
                     fault.times -= 1
                     extra = {"retry_after": fault.retry_after} if fault.retry_after else None
                     raise TelegramApiError(fault.status, fault.description, extra)
-        chat_id = _int(params.get("chat_id"))
+        chat_id = to_int(params.get("chat_id"))
         if chat_id in self.blocked and method.startswith(("send", "edit", "copy", "forward")):
             raise TelegramApiError(403, "Forbidden: bot was blocked by the user")
 
@@ -417,8 +363,8 @@ class FakeTelegram:
                 "supports_inline_queries": False}  # fmt: skip
 
     def _api_getUpdates(self, params):  # noqa: N802
-        offset = _int(params.get("offset")) or 0
-        limit = min(_int(params.get("limit")) or 100, 100)
+        offset = to_int(params.get("offset")) or 0
+        limit = min(to_int(params.get("limit")) or 100, 100)
         deadline = time.monotonic() + float(params.get("timeout") or 0)
         with self._cond:
             if self.webhook:
@@ -482,7 +428,7 @@ class FakeTelegram:
 
     def _api_deleteMessage(self, params):  # noqa: N802
         with self._cond:
-            self._messages.pop((_int(params.get("chat_id")), _int(params.get("message_id"))), None)
+            self._messages.pop((to_int(params.get("chat_id")), to_int(params.get("message_id"))), None)
         return True
 
     def _api_close(self, params):
@@ -495,7 +441,7 @@ class FakeTelegram:
         raise TelegramApiError(400, "Bad Request: the fake does not serve files")
 
     def _api_sendMessage(self, params):  # noqa: N802
-        chat_id = _int(params.get("chat_id"))
+        chat_id = to_int(params.get("chat_id"))
         if chat_id is None:
             raise TelegramApiError(400, "Bad Request: chat not found")
         plain = self._check_text(params)
@@ -515,7 +461,7 @@ class FakeTelegram:
         return _public(message)
 
     def _api_editMessageText(self, params):  # noqa: N802
-        key = (_int(params.get("chat_id")), _int(params.get("message_id")))
+        key = (to_int(params.get("chat_id")), to_int(params.get("message_id")))
         plain = self._check_text(params)
         markup = self._check_markup(params.get("reply_markup"))
         with self._cond:
@@ -531,7 +477,7 @@ class FakeTelegram:
         return _public(message)
 
     def _api_editMessageReplyMarkup(self, params):  # noqa: N802
-        key = (_int(params.get("chat_id")), _int(params.get("message_id")))
+        key = (to_int(params.get("chat_id")), to_int(params.get("message_id")))
         markup = self._check_markup(params.get("reply_markup"))
         with self._cond:
             message = self._messages.get(key)
@@ -614,40 +560,3 @@ def _buttons(markup: Any) -> list[dict]:
 
 def _public(message: dict) -> dict:
     return {k: v for k, v in message.items() if k not in ("source", "parse_mode") and v is not None}
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _decode_value(name: str, value: str) -> Any:
-    if name in _STRING_FIELDS:
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
-def _decode(content_type: str, body: bytes, query: str) -> dict[str, Any]:
-    """PTB sends form fields whose non-string values are JSON; accept JSON bodies and multipart too."""
-    params = {k: _decode_value(k, v) for k, v in parse_qsl(query, keep_blank_values=True)}
-    kind = content_type.split(";")[0].strip().lower()
-    if kind == "application/json" and body:
-        params.update(json.loads(body))
-    elif kind == "application/x-www-form-urlencoded":
-        params.update({k: _decode_value(k, v) for k, v in parse_qsl(body.decode(), keep_blank_values=True)})
-    elif kind == "multipart/form-data":
-        parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
-        )
-        for part in parsed.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            if part.get_filename():
-                params[name] = {"__file__": part.get_filename()}
-            else:
-                params[name] = _decode_value(name, part.get_content())
-    return params

@@ -101,6 +101,16 @@ async def test_full_guided_form_with_button_presses(fake_tg, bot, engine):
     assert [c.status for c in fake_tg.calls_to("editMessageText")] == [200, 200]
 
 
+async def test_a_press_without_its_message_still_counts(fake_tg, bot, engine):
+    fake_tg.user_says(6, "/check")
+    await fake_tg.replies(6, 1)
+    sent = fake_tg.bot_messages(6)[0]
+    data = sent["reply_markup"]["inline_keyboard"][0][1]["callback_data"]  # 高校
+    fake_tg.press_data(6, sent["message_id"], data, with_message=False)
+    assert ASK_QUALS in (await fake_tg.replies(6, 2))[1]
+    assert engine.turns_of("tg-6") == [("/check", None), (None, "高校")]
+
+
 async def test_one_shot_question_with_citations(fake_tg, bot):
     fake_tg.user_says(8, "高企能拿多少？")
     [reply] = await fake_tg.replies(8, 1)
