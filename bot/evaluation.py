@@ -103,10 +103,9 @@ def cold_ask_seconds(runs: int = 3) -> list[float]:
 
 
 def run_eval(settings, *, questions: Path | None, scenarios: Path | None, as_json: bool) -> int:
+    from bot.dialogue.engine import build_engine
     from retrieval.evaluation import evaluate_questions
     from retrieval.search import open_retriever
-
-    from bot.dialogue.engine import build_engine
 
     console = Console(stderr=as_json)
     questions_path = questions or DEFAULT_QUESTIONS

@@ -210,6 +210,11 @@ class Answerer:
             lines.append(compose.validity_line(self.k.policy))
         if report.departments:
             lines.append(compose.departments_line(list(report.departments)))
+        offer = not final and not asks and not choices and bool(benefits)
+        state.offer_form = offer
+        if offer:
+            choices = list(catalogue.org_types.values())
+            lines.append("想全面测算还能享受哪些政策？请选择贵单位类型（或直接继续提问）。")
         citations = self._benefit_citations(benefits, [p.entry_id for p in report.pending])
         return self._reply(sid, state, "\n".join(lines), covered=True, citations=citations, benefits=benefits,
                            asks=asks, choices=list(choices or []), intent="report" if final else "eligibility",

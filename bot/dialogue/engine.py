@@ -113,6 +113,7 @@ class Engine:
         handled = self.form.handle(sid, state, t, pressed=choice is not None)
         if handled is not None:
             return handled
+        state.offer_form = False  # the offer only stands for the very next message
         if (nlu.is_greeting(t) or nlu.is_thanks(t)) and state.mode == "idle":
             return a.small_talk(sid, state, t)
         if nlu.is_form_start(t) and not nlu.detect_triggers(t, self.knowledge.catalogue).triggers:

@@ -23,11 +23,26 @@ class FormFlow:
         self.a = answerer
 
     # --- entry points -------------------------------------------------------------------------------
-    def start(self, sid: str, state: SessionState) -> Reply:
-        state.__init__(turns=state.turns)
-        state.mode, state.step = "form", "org_type"
-        text = "好的，我来帮您测算能享受哪些政策（随时可说“跳过”“不对，是…”“重新开始”，中途提问也可以）。\n" + ASK_ORG
-        return self._ask(sid, state, text)
+    def start(self, sid: str, state: SessionState, *, org_type: str | None = None) -> Reply:
+        """Begin the form. From a one-shot answer's offer (org_type given) the facts already
+        told are kept; /check on its own starts from nothing."""
+        intro = "好的，我来帮您测算能享受哪些政策（随时可说“跳过”“不对，是…”“重新开始”，中途提问也可以）。"
+        if org_type is None:
+            state.__init__(turns=state.turns)
+            state.mode, state.step = "form", "org_type"
+            return self._ask(sid, state, intro + "\n" + ASK_ORG)
+        cat = self.k.catalogue
+        state.offer_form, state.level_question, state.confirm = False, None, None
+        state.mode, state.step, state.org_type = "form", "triggers", org_type
+        state.triggers = [t for t in state.triggers if org_type in cat.triggers[t].recipients]
+        return self._ask(sid, state, intro + f"\n已记录：{cat.org_types[org_type]}。")
+
+    def _offered_org(self, t: str, pressed: bool) -> str | None:
+        """An organisation type pressed (or typed alone) right after the offer."""
+        for key, label in self.k.catalogue.org_types.items():
+            if t == label:
+                return key
+        return None
 
     def handle(self, sid: str, state: SessionState, t: str, *, pressed: bool) -> Reply | None:
         """Handle the message if it answers the current question; None means it is something
@@ -41,6 +56,8 @@ class FormFlow:
             if reply is not None:
                 return reply
         if state.mode != "form":
+            if state.offer_form and (org := self._offered_org(t, pressed)):
+                return self.start(sid, state, org_type=org)
             return None
         if nlu.is_correction(t):
             reply = self._correction(sid, state, t)

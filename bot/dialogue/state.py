@@ -24,6 +24,8 @@ class SessionState(BaseModel):
     level_question: dict | None = None
     # What the last reply offered as buttons, so a pressed label can be resolved.
     last_choices: list[str] = Field(default_factory=list)
+    # After a one-shot answer the organisation types are offered to start the full check.
+    offer_form: bool = False
     turns: int = 0
 
     def profile_dict(self) -> dict:
