@@ -16,7 +16,8 @@ SETS = {
     "questions": ROOT / "tests" / "eval" / "questions.jsonl",
     "dev": ROOT.parent / "shared" / "eval" / "dev_questions.jsonl",
 }
-# measured: questions hit@1 0.995, hit@3 1.0, OOS P/R 1.0/1.0; dev 1.0 on all four
+# measured when set: questions 217 in scope / 32 out: hit@1 1.0, hit@3 1.0, OOS P/R 1.0/1.0;
+# dev 38 / 3: 1.0 on all four. Floors allow one miss / one wrong out-of-scope call.
 FLOORS = {
     "questions": {"hit@1": 0.98, "hit@3": 0.995, "oos_precision": 0.95, "oos_recall": 0.95},
     "dev": {"hit@1": 0.97, "hit@3": 1.0, "oos_precision": 1.0, "oos_recall": 1.0},
