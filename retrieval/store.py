@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -77,8 +78,27 @@ class Unit:
         return None if self.kind == "title" else self.id.partition("#")[0]
 
 
+def _parameters() -> str:
+    """The code-side settings an index depends on; changing one makes a new version."""
+    from retrieval import textproc
+
+    return "|".join(
+        str(x)
+        for x in (
+            f"format={FORMAT}",
+            BM25_K1,
+            BM25_B,
+            textproc.MIN_JIEBA_FREQ,
+            textproc.TERM_FREQ,
+            textproc.MAX_SUBWORD,
+            " ".join(sorted(textproc.STOPWORDS)),
+        )
+    )
+
+
 def corpus_version(sources: tuple[Path, ...] = SOURCES) -> str:
-    h = hashlib.sha256(f"format={FORMAT}".encode())
+    """Hash of policy.txt, terms.txt, aliases.yaml, benefits.yaml and the index parameters."""
+    h = hashlib.sha256(_parameters().encode())
     for path in sources:
         h.update(path.name.encode())
         h.update(path.read_bytes() if path.exists() else b"<absent>")
@@ -165,7 +185,7 @@ def build(data_dir: Path, *, rebuild: bool = False, progress: Progress | None = 
         manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
         return {**manifest["stats"], "version": version, "built": False}
 
-    tmp = target.with_name(target.name + ".tmp")
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")  # concurrent builders do not collide
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     timings: dict[str, float] = {}
@@ -226,6 +246,7 @@ def build(data_dir: Path, *, rebuild: bool = False, progress: Progress | None = 
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
+    stats["pruned"] = prune(Path(data_dir), keep=version)
     report(STEPS, STEPS)
     return {**stats, "built": True}
 
@@ -327,20 +348,35 @@ def load(data_dir: Path) -> LoadedIndex:
         matrix=np.load(target / "bm25_matrix.npy"),
         vocab={t: i for i, t in enumerate(manifest["vocab"])},
         vectors=np.load(target / "embeddings.npy"),
-        tokenizer=Tokenizer(target / "jieba.dict.txt"),
+        tokenizer=Tokenizer(target / "jieba.dict.txt").load(),
         lexicon=lexicon,
         stats=manifest["stats"],
     )
 
 
 def prune(data_dir: Path, keep: str | None = None) -> list[str]:
-    """Remove index directories and collections of other corpus versions; returns them."""
+    """Remove the index directories and chroma collections of other corpus versions.
+
+    Returns the versions removed. A process still holding an older index keeps working: it
+    loaded everything into memory when it opened the index.
+    """
     keep = keep or corpus_version()
     root = Path(data_dir) / "retrieval"
     removed = []
     if root.exists():
         for child in root.iterdir():
-            if child.is_dir() and child.name != keep:
+            if child.is_dir() and not child.name.startswith(keep):
                 shutil.rmtree(child, ignore_errors=True)
-                removed.append(child.name)
-    return removed
+                removed.append(child.name.partition(".")[0])
+    if removed and (Path(data_dir) / "chroma").exists():
+        import chromadb
+        from chromadb.config import Settings
+
+        client = chromadb.PersistentClient(
+            path=str(Path(data_dir) / "chroma"), settings=Settings(anonymized_telemetry=False)
+        )
+        for collection in client.list_collections():
+            name = getattr(collection, "name", collection)
+            if str(name).startswith("policy-") and name != collection_name(keep):
+                client.delete_collection(name)
+    return sorted(set(removed))

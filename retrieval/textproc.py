@@ -117,6 +117,11 @@ class Tokenizer:
         self.dictionary = dictionary
         self._jieba = None
 
+    def load(self) -> Tokenizer:
+        """Load the dictionary now (the index loader does, so the files may be pruned later)."""
+        self._cutter()
+        return self
+
     def _cutter(self):
         if self._jieba is None:
             import logging
