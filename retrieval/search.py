@@ -112,6 +112,7 @@ class Retriever:
         self._body = np.concatenate([self._members[a] for a in range(1, self.n_articles + 1)])
         self._body_starts = np.cumsum([0] + [len(self._members[a]) for a in range(1, self.n_articles)])
         self._titles = self._title_of[1:]
+        self._clause_of = [u.clause_id for u in self.units]
         self._cache: dict[str, object] = {}
         self._matrix, self._vocab = index.matrix, index.vocab
         self._terms = self.lexicon.words()
@@ -242,13 +243,19 @@ class Retriever:
         return cached
 
     def _best_clauses(self, article: int, unit_scores) -> tuple[ClauseHit, ...]:
-        best: dict[str, float] = {}
-        for i in self._members[article]:
-            cid = self.units[i].clause_id
-            if cid is not None:
-                best[cid] = max(best.get(cid, float("-inf")), float(unit_scores[i]))
-        ranked = sorted(best.items(), key=lambda kv: -kv[1])[:CLAUSES_PER_ARTICLE]
-        return tuple(ClauseHit(cid, round(score, 4)) for cid, score in ranked)
+        """The article's best clauses; a clause scores as its best unit (itself or an item)."""
+        members = self._members[article]
+        scores = unit_scores[members]
+        hits: list[ClauseHit] = []
+        seen: set[str] = set()
+        for j in self._np.argsort(-scores, kind="stable"):
+            cid = self._clause_of[members[j]]
+            if cid not in seen:
+                seen.add(cid)
+                hits.append(ClauseHit(cid, round(float(scores[j]), 4)))
+                if len(hits) == CLAUSES_PER_ARTICLE:
+                    break
+        return tuple(hits)
 
     @staticmethod
     def _scope(text: str, masked: bool, evidence: float, cosine: float) -> tuple[bool, float]:

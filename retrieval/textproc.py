@@ -116,6 +116,7 @@ class Tokenizer:
     def __init__(self, dictionary: Path) -> None:
         self.dictionary = dictionary
         self._jieba = None
+        self._subwords: dict[str, list[str]] = {}
 
     def load(self) -> Tokenizer:
         """Load the dictionary now (the index loader does, so the files may be pruned later)."""
@@ -152,6 +153,9 @@ class Tokenizer:
         n = len(token)
         if n < 3 or not _CJK_RUN.fullmatch(token):
             return []
+        cached = self._subwords.get(token)
+        if cached is not None:
+            return cached
         freq = self._cutter().FREQ
         out = []
         for i in range(n - 1):
@@ -160,6 +164,8 @@ class Tokenizer:
                     sub = token[i:j]
                     if freq.get(sub) and sub not in STOPWORDS:
                         out.append(sub)
+        if len(self._subwords) < 50_000:
+            self._subwords[token] = out
         return out
 
     def index_tokens(self, text: str) -> list[str]:
