@@ -20,6 +20,8 @@ the module constants; the plateau is broad, so they are round numbers, not a tun
    so "上市公司研发投入补助" stays in but "公积金贷款额度" does not. A question without Chinese is in
    scope on its evidence or on the cosine (COSINE_MIN). ``confidence`` = e / (e + threshold):
    0.5 exactly at the threshold.
+   A question made only of benefit and function words ("对企业有哪些奖补政策") asks about this
+   policy in general: in scope, confidence 0.5.
    Calibration on tests/eval/questions.jsonl: real questions' evidence ≥ 2.37, out-of-scope
    ones 0 (≤ 1.61 after blanking; the blanked ones ≤ 3.80); English in scope cosine ≥ 0.36,
    "Hello" 0.11.
@@ -62,6 +64,8 @@ GENERIC = frozenset(
     年度 运行 绩效 开展 实施 鼓励
     """.split()
 )
+
+BENEFIT_WORDS = frozenset("政策 奖补 补贴 补助 奖励 资助 扶持 支持 资金 经费".split())
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -143,6 +147,8 @@ class Retriever:
         fused[0] = -np.inf
 
         in_scope, confidence = self._scope(text, masked != text, evidence, float(cosine.max(initial=0.0)))
+        if not in_scope and masked == text and self._about_the_policy(text):
+            in_scope, confidence = True, 0.5
         unit_fused = unit_kw_norm + W_VECTOR * cosine
         order = np.argsort(-fused, kind="stable")[: max(0, k)]
         hits = tuple(
@@ -256,6 +262,13 @@ class Retriever:
                 if len(hits) == CLAUSES_PER_ARTICLE:
                     break
         return tuple(hits)
+
+    def _about_the_policy(self, text: str) -> bool:
+        """A general question about this policy's benefits ("对企业有哪些奖补政策"): nothing but
+        benefit words and function words, so no other topic it could be about."""
+        stripped, _ = split_numbers(text)
+        words = [w for w in self.index.tokenizer.words(stripped) if w not in STOPWORDS]
+        return bool(words) and all(w in GENERIC for w in words) and any(w in BENEFIT_WORDS for w in words)
 
     @staticmethod
     def _scope(text: str, masked: bool, evidence: float, cosine: float) -> tuple[bool, float]:

@@ -103,6 +103,12 @@ def test_a_real_question_naming_another_programme_is_answered(retriever, case):
     assert result.in_scope and result.articles[0].article == case["article"]
 
 
+@pytest.mark.parametrize("text", CASES["general"])
+def test_a_general_question_about_the_policy_is_in_scope(retriever, text):
+    result = retriever.search(text)
+    assert result.in_scope and result.confidence == 0.5 and result.articles
+
+
 @pytest.mark.parametrize("text", CASES["out_of_scope"])
 def test_out_of_scope_is_flagged(retriever, text):
     result = retriever.search(text)
