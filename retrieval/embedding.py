@@ -31,17 +31,19 @@ THREADS = 1  # BLAS threads for building; queries choose per call (blas_threads)
 
 
 def blas_threads() -> int:
-    """BLAS threads for the next encode: 2 while a core is free, else 1.
+    """BLAS threads for the next encode: 2 while another core is free, else 1.
 
     Measured on the 2-core machine: idle, 2 threads encode a question in ~2.7 ms (p95 3.5) and
     1 thread in ~3.6 ms; with both cores busy, 2 threads spin-wait for each other and p95 went
-    to 100+ ms, while 1 thread stayed at ~6 ms. The 1-minute load average tells the two apart
-    cheaply (one read of /proc/loadavg).
+    to 100+ ms, while 1 thread stayed at ~6 ms. /proc/loadavg's count of runnable tasks (this
+    one included) tells the two apart at the moment of the call, for one small read.
     """
     try:
         cpus = len(os.sched_getaffinity(0))
-        return 2 if cpus >= 2 and os.getloadavg()[0] < cpus - 0.5 else 1
-    except (AttributeError, OSError):  # not Linux
+        with open("/proc/loadavg", encoding="ascii") as f:
+            runnable = int(f.read().split()[3].partition("/")[0])
+        return 2 if cpus >= 2 and runnable < cpus else 1
+    except (AttributeError, OSError, ValueError, IndexError):  # not Linux
         return 1
 
 
