@@ -233,6 +233,11 @@ class Retriever:
         out[1:] = body + title_weight * titles if title_weight else np.maximum(body, titles)
         return out
 
+    def clear_cache(self) -> None:
+        """Forget cached query vectors (benchmarks measure the real encode)."""
+        with self._lock:
+            self._cache.clear()
+
     def _cosine(self, text: str):
         """Cosine of `text` with every unit (zeros without the vector side); small LRU cache."""
         np = self._np

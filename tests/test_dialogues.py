@@ -21,11 +21,9 @@ FILES = sorted(p for p in DIALOGUES.rglob("*") if p.suffix in (".yaml", ".yml"))
 @pytest.fixture(scope="module")
 def transport(tmp_path_factory):
     from bot.config import Settings
-    from bot.dialogue import engine as engine_module
+    from bot.dialogue.engine import build_engine
 
-    if not hasattr(engine_module, "build_engine"):  # the engine has not landed yet
-        pytest.skip("bot.dialogue.engine.build_engine does not exist yet")
-    engine = engine_module.build_engine(Settings(POLICYBOT_DATA_DIR=tmp_path_factory.mktemp("policybot-data")))
+    engine = build_engine(Settings(POLICYBOT_DATA_DIR=tmp_path_factory.mktemp("policybot-data")))
     return EngineTransport(engine)
 
 
