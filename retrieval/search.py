@@ -12,7 +12,8 @@ the module constants; the plateau is broad, so they are round numbers, not a tun
    additions ×1. BM25 over the units (clauses, catalogue items, article titles).
 3. Articles: the best clause (or catalogue item) of each article, plus half the title's score;
    divided by the best article's score, so the keyword side is in [0, 1].
-4. Vector side: cosine between the question and every unit (USE multilingual), best per
+4. Vector side (skipped when the keyword lead exceeds KEYWORD_LEAD on a Chinese question):
+   cosine between the question and every unit (USE multilingual), best per
    article, added with weight 1. It carries English and paraphrases the aliases miss.
 5. In scope: the evidence is the best article's keyword score over the non-generic words only
    (an alias counts once: the policy terms it adds share its weight). It must reach
@@ -55,6 +56,7 @@ EVIDENCE_MIN_MASKED = 4.0  # the same when the question also names a programme t
 COSINE_MIN = 0.30  # for questions without Chinese characters
 CLAUSES_PER_ARTICLE = 3
 VECTOR_CHARS = 256  # the embedding reads at most this much (cost grows with length)
+KEYWORD_LEAD = 0.5  # a keyword lead the cosine (its spread across articles stays below it) cannot undo
 QUERY_CACHE = 512  # question embeddings kept (the engine may search one message twice)
 
 GENERIC = frozenset(
@@ -118,6 +120,7 @@ class Retriever:
         self._titles = self._title_of[1:]
         self._clause_of = [u.clause_id for u in self.units]
         self._cache: dict[str, object] = {}
+        self._zeros = np.zeros(len(self.units), dtype=np.float32)
         self._matrix, self._vocab = index.matrix, index.vocab
         self._terms = self.lexicon.words()
         self._vectors = index.vectors if use_vectors else None
@@ -138,7 +141,12 @@ class Retriever:
         kw_norm = art_kw / top_kw if top_kw > 0 else art_kw
         unit_kw_norm = unit_kw / top_kw if top_kw > 0 else unit_kw
 
-        cosine = self._cosine(masked)
+        # The vector side only matters when it could change the leading article: with a clear
+        # keyword lead on a Chinese question (scope is decided by keywords there) it is skipped,
+        # which keeps the usual query well under the ~5 ms one USE forward pass costs.
+        ranked = np.sort(kw_norm[1:])
+        clear_lead = top_kw > 0 and ranked[-1] - ranked[-2] > KEYWORD_LEAD and bool(_CJK.search(masked))
+        cosine = self._zeros if clear_lead else self._cosine(masked)
         art_cos = np.zeros(self.n_articles + 1, dtype=np.float32)
         art_cos[1:] = np.maximum(
             np.maximum.reduceat(cosine[self._body], self._body_starts), cosine[self._titles]
