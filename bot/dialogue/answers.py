@@ -183,9 +183,9 @@ class Answerer:
         if benefits:
             lines.append("根据政策原文，可适用以下资金项目：" if not final else f"测算结果：共{len(benefits)}项可适用的资金政策。")
             lines.extend(compose.benefit_line(b, i) for i, b in enumerate(benefits, 1))
-            if extra_asks and choices:
+            if self._alternatives(triggers):
                 # Items of different levels for one thing are alternatives: never add them up.
-                lines.append("以上不同级别的标准按实际认定级别择一适用，未合计；请选择级别。")
+                lines.append("以上不同级别的标准按实际认定级别择一适用，未合计。")
             else:
                 lines.extend(compose.totals_lines(report.totals))
         asks = list(extra_asks or [])
@@ -219,6 +219,14 @@ class Answerer:
         return self._reply(sid, state, "\n".join(lines), covered=True, citations=citations, benefits=benefits,
                            asks=asks, choices=list(choices or []), intent="report" if final else "eligibility",
                            departments=list(report.departments))
+
+    def _alternatives(self, triggers: list[str]) -> bool:
+        """Two levels of one thing (国家级/自治区级众创空间) among the triggers shown."""
+        levels: dict[str, set[str]] = {}
+        for tid in triggers:
+            trigger = self.k.catalogue.triggers[tid]
+            levels.setdefault(trigger.object, set()).add(trigger.level)
+        return any(len(v) > 1 for v in levels.values())
 
     def _benefit_citations(self, benefits: list[Benefit], pending_ids: list[str]) -> list[Citation]:
         seen: set[str] = set()

@@ -199,6 +199,19 @@ def _level_near(text: str, start: int, end: int) -> str | None:
     return best[1] if best else None
 
 
+_LEVEL_CHAIN = re.compile(
+    r"(?:(?:国家级?|全国|自治区级?|区级|省级|市级)(?:和|及|与|、|或|以及)){1,2}(?:国家级?|全国|自治区级?|区级|省级|市级)的?$"
+)
+
+
+def _level_chain(text: str, start: int) -> set[str]:
+    """'国家级和自治区级众创空间': every level of a chain right before the thing named."""
+    m = _LEVEL_CHAIN.search(text[max(0, start - 16):start])
+    if not m:
+        return set()
+    return {lv for lv, pattern in _LEVEL_WORDS.items() if pattern.search(m.group(0))}
+
+
 def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None) -> Detected:
     matches: list[TriggerMatch] = []
     for tid, trigger in catalogue.triggers.items():
@@ -234,10 +247,15 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
         # Several levels of one object: the level word next to each mention decides.
         chosen: list[str] = []
         for m in ms:
-            level = _level_near(text, m.start, m.end)
+            levels_here = _level_chain(text, m.start) or {_level_near(text, m.start, m.end)}
             for t in family:
-                if level and catalogue.triggers[t].level == level and t not in chosen:
+                if catalogue.triggers[t].level in levels_here and t not in chosen:
                     chosen.append(t)
+        if not chosen:
+            # "首台套单价80万，国家认定的": one level named anywhere in the message decides.
+            named = {lv for lv, pattern in _LEVEL_WORDS.items() if pattern.search(text)}
+            if len(named) == 1:
+                chosen = [t for t in family if catalogue.triggers[t].level in named]
         if chosen:
             for t in chosen:
                 _add(detected.triggers, t)
