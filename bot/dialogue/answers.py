@@ -183,7 +183,7 @@ class Answerer:
         if benefits:
             lines.append("根据政策原文，可适用以下资金项目：" if not final else f"测算结果：共{len(benefits)}项可适用的资金政策。")
             lines.extend(compose.benefit_line(b, i) for i, b in enumerate(benefits, 1))
-            if self._alternatives(triggers):
+            if not final and self._alternatives(triggers):
                 # Items of different levels for one thing are alternatives: never add them up.
                 lines.append("以上不同级别的标准按实际认定级别择一适用，未合计。")
             else:
