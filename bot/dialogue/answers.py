@@ -74,7 +74,7 @@ class Answerer:
         found = nlu.extract_figures(t, catalogue, wanted)
         nlu.drop_figure_mentions(detected, t, catalogue, {x: self._figures_needed([x]) for x in detected.all_ids()})
         # An amount answering the figure the previous reply asked for.
-        if not detected.triggers and not detected.ambiguous and state.asked_figure:
+        if state.asked_figure and nlu.only_figure_words(detected, t, catalogue, [state.asked_figure]):
             filled = self._fill_asked(sid, state, t)
             if filled is not None:
                 return filled

@@ -365,23 +365,30 @@ def _nearest_cue(text: str, spans, amount: Amount, wanted: list[str]) -> tuple[s
     return (best[1], best[2]) if best else (None, None)
 
 
+def _inside_figure_words(spans: list[tuple[int, int]], text: str, catalogue: Catalogue, keys) -> bool:
+    figure_spans = [
+        (m.start(), m.end())
+        for key in keys
+        for cue in catalogue.figures[key].cues
+        for m in re.finditer(re.escape(cue), text)
+    ]
+    return bool(spans) and all(
+        any(fs <= s and e <= fe or (s <= fs and fe <= e) for fs, fe in figure_spans) for s, e in spans
+    )
+
+
+def only_figure_words(detected: Detected, text: str, catalogue: Catalogue, keys: list[str]) -> bool:
+    """Every recognition found is just the name of one of these figures ('研发投入是1200万')."""
+    return all(_inside_figure_words(detected.spans.get(t, []), text, catalogue, keys) for t in detected.all_ids())
+
+
 def drop_figure_mentions(detected: Detected, text: str, catalogue: Catalogue, needs: dict[str, list[str]]) -> None:
     """'新型研发机构，上年度研发投入2000万' names a figure of Art.17, not the recognition of
     Art.16 whose cue is also 研发投入: a trigger seen only inside the cue words of a figure that
     another detected trigger needs is dropped."""
     for tid in list(detected.all_ids()):
         other_figures = {k for o in detected.all_ids() if o != tid for k in needs.get(o, [])}
-        if not other_figures:
-            continue
-        figure_spans = [
-            (m.start(), m.end())
-            for key in other_figures
-            for cue in catalogue.figures[key].cues
-            for m in re.finditer(re.escape(cue), text)
-        ]
-        spans = detected.spans.get(tid, [])
-        if spans and all(any(fs <= s and e <= fe or (s <= fs and fe <= e) for fs, fe in figure_spans)
-                         for s, e in spans):
+        if other_figures and _inside_figure_words(detected.spans.get(tid, []), text, catalogue, other_figures):
             detected.drop(tid)
 
 

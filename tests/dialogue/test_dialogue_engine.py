@@ -249,3 +249,10 @@ def test_delete_session_leaves_no_trace(tmp_path, knowledge):
     engine.delete_session("d")
     for path in tmp_path.iterdir():
         assert "哨兵".encode() not in path.read_bytes()
+
+
+def test_asked_figure_answered_with_its_name(engine):
+    engine.turn("n", "新型研发机构能补多少")
+    reply = engine.turn("n", "研发投入是1200万")
+    assert amounts(reply) == [(17, 2400000, "computed")]
+    assert reply.citations[0].article == 17
