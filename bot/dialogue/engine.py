@@ -127,9 +127,6 @@ class Engine:
     def delete_session(self, session_id: str) -> None:
         self.store.delete(session_id)
 
-    def reset_session(self, session_id: str) -> Reply:
-        return self.turn(session_id, "/reset")
-
 
 def build_engine(settings, *, memory: bool = False) -> Engine:
     """The engine on the configured data dir (sessions in SQLite there)."""

@@ -27,7 +27,6 @@ _FORM_START = re.compile(
 )
 _SKIP = re.compile(r"^(跳过|不知道|不清楚|不确定|没有这个数|没有数据|暂时没有|先跳过|skip|pass|略过|不方便说|不想说)[。!！.\s]*$", re.I)
 _DONE = re.compile(r"^(完成|好了|就这些|没有了|没了|选好了|下一步|确定|done|ok|都没有|没有|无)[。!！.\s]*$", re.I)
-_NONE_OF_THEM = re.compile(r"^(都没有|没有|无|都不是|none)[。!！.\s]*$", re.I)
 _CORRECTION = re.compile(r"(不对|说错|错了|更正|纠正|改成|改为|改一下|应该是|其实是|更改|修改|不是.{0,12}而?是)")
 _QUESTION = re.compile(r"[?？]|吗|么|哪|怎|多少|几|是否|能否|可否|有没有|如何|咨询|请问|什么|how|what|which|can|does|is there", re.I)
 _YES = re.compile(r"^(是|是的|对|对的|没错|可以|好|好的|行|确认|yes|y|ok)[。!！.\s]*$", re.I)
@@ -127,10 +126,6 @@ def is_skip(text: str) -> bool:
 
 def is_done(text: str) -> bool:
     return bool(_DONE.match(text))
-
-
-def is_none_of_them(text: str) -> bool:
-    return bool(_NONE_OF_THEM.match(text))
 
 
 def is_correction(text: str) -> bool:

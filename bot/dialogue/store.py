@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -27,7 +27,7 @@ class StoreError(Exception):
 
 
 class SessionStore(Protocol):
-    def session(self, session_id: str) -> contextmanager: ...  # yields a SessionHandle
+    def session(self, session_id: str) -> AbstractContextManager[SessionHandle]: ...
     def delete(self, session_id: str) -> None: ...
     def exists(self, session_id: str) -> bool: ...
 
