@@ -93,3 +93,18 @@ def test_benefits_profile_file(cli_env, tmp_path):
     }, ensure_ascii=False), encoding="utf-8")
     data = json.loads(run(["benefits", str(profile), "--json"], cli_env).stdout)
     assert data["benefits"][0]["amount_yuan"] == 810000
+
+
+def test_chat_record_then_replay_passes(cli_env, tmp_path):
+    record = tmp_path / "rec.yaml"
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--record", str(record)],
+                          input="/check\n1\n国家高新技术企业\n完成\n", capture_output=True, text=True,
+                          env=cli_env, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "30万元" in proc.stdout
+    replayed = run(["replay", str(record)], cli_env)
+    assert "1 passed, 0 failed" in replayed.stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(record.read_text(encoding="utf-8").replace("300000", "400000"), encoding="utf-8")
+    failed = run(["replay", str(broken)], cli_env, check_code=1)
+    assert "0 passed, 1 failed" in failed.stdout
