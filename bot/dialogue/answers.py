@@ -14,7 +14,11 @@ from calculators.models import Benefit, Profile
 # A question about money (vs. a question about procedures, rights, conditions only).
 _MONEY_WORDS = re.compile(r"多少|奖|补|钱|资金|经费|支持|资助|给予|能拿|能领|享受|扶持|报销|配套|上限|最高|额度|万|how much|subsid|fund|grant|award", re.I)
 # A statement about oneself ("我们被认定为…", "今年获批…") asks what it brings.
-_CLAIM_WORDS = re.compile(r"认定|获批|批准|获得|被评为|入选|成为|拿到|评上|我们是|我们有|我们单位|我公司|我司|本公司|刚成立|新成立")
+_CLAIM_WORDS = re.compile(
+    r"认定|获批|批准|获得|被评为|入选|成为|拿到|评上|我们是|我们有|我们单位|我公司|我司|本公司|刚成立|新成立"
+    r"|\b(we|our|us)\b|recogni[sz]ed|approved|certified|awarded|granted",
+    re.I,
+)
 _VALIDITY_WORDS = re.compile(r"有效期|施行|实施|什么时候|生效|截止|到期|期限|叠加|重复|同时享受|就高|旧政策|废止|61号")
 _COVERED_NEARBY = "本政策涵盖：重大科技平台与载体、科研攻关与成果转化、企业创新（高企、研发投入、研发机构、首台套）、高校院所、科技人才、旗区与科技服务、科技金融等。"
 

@@ -35,7 +35,7 @@ _NO = re.compile(r"^(不是|不对|否|不|no|n)[。!！.\s]*$", re.I)
 _ARTICLE_REF = re.compile(r"(?:第\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*条)|^[（(]([一二三四五六七八九十]{1,3})[)）]$|^/article\s+(\S+)")
 _LEVEL_WORDS = {
     "national": re.compile(r"国家级|国家|全国|国字号|national", re.I),
-    "region": re.compile(r"自治区级|自治区|区级|内蒙古|省级|regional", re.I),
+    "region": re.compile(r"自治区级|自治区|区级|内蒙古|省级|regional|autonomous region|inner mongolia|provincial", re.I),
     "city": re.compile(r"市级|市里认定|本市认定", re.I),
 }
 
@@ -286,7 +286,7 @@ def _figure_cue_spans(text: str, catalogue: Catalogue) -> list[tuple[int, int, s
     spans = []
     for key, figure in catalogue.figures.items():
         for cue in figure.cues:
-            for m in re.finditer(re.escape(cue), text):
+            for m in re.finditer(re.escape(cue), text, re.I):
                 spans.append((m.start(), m.end(), key))
     return spans
 
@@ -365,7 +365,7 @@ def _inside_figure_words(spans: list[tuple[int, int]], text: str, catalogue: Cat
         (m.start(), m.end())
         for key in keys
         for cue in catalogue.figures[key].cues
-        for m in re.finditer(re.escape(cue), text)
+        for m in re.finditer(re.escape(cue), text, re.I)
     ]
     return bool(spans) and all(
         any(fs <= s and e <= fe or (s <= fs and fe <= e) for fs, fe in figure_spans) for s, e in spans
