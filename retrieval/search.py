@@ -290,7 +290,11 @@ class Retriever:
         by_keywords = evidence / (evidence + threshold) if evidence > 0 else 0.0
         if any(ch not in STOPWORDS for ch in _CJK.findall(text)):
             return evidence >= threshold, round(by_keywords, 4)
-        # no Chinese: the keyword side only sees English aliases; the embedding reads English
+        # no Chinese: the keyword side only sees English aliases; the embedding reads English.
+        # A question naming another programme ("subsidy for restaurants") needs keyword evidence:
+        # the embedding alone rates any subsidy question close to the policy.
+        if masked:
+            return by_keywords >= 0.5, round(by_keywords, 4)
         cosine = max(0.0, cosine)
         by_vector = cosine / (cosine + COSINE_MIN)
         return max(by_keywords, by_vector) >= 0.5, round(max(by_keywords, by_vector), 4)

@@ -95,16 +95,25 @@ class Answerer:
             # ("新型研发机构负面清单管理" is Art. 23, not Art. 17's money).
             if top is not None and not states_facts:
                 return self.policy_answer(sid, state, t, search)
+            if top is None and not states_facts:
+                # It names a covered thing but asks about another programme ("高企的税收优惠").
+                return self.out_of_scope(sid, state, t, related=sorted(set(articles))[:2])
             return self.eligibility(sid, state, t, detected, found, primary=articles[0])
         if top is None:
             return self.out_of_scope(sid, state, t)
         return self.policy_answer(sid, state, t, search)
 
-    def out_of_scope(self, sid, state, t: str) -> Reply:
+    def out_of_scope(self, sid, state, t: str, related: list[int] | None = None) -> Reply:
         text = ("这个问题不在《鄂尔多斯市关于深入实施科技“突围”工程加快培育新质生产力的若干政策》（科技新政30条）的范围内，"
                 "本政策没有相关规定，建议咨询对应的主管部门。\n" + _COVERED_NEARBY +
                 "\n可以问我：“高企认定了能拿多少”“新型研发机构研发投入补助”，或发送“我想看看我们能享受哪些政策”。")
-        return self._reply(sid, state, text, covered=False, intent="out_of_scope")
+        citations: list[Citation] = []
+        if related:
+            text += "\n本政策中与您提到的事项相关的是：" + "、".join(
+                compose.article_heading(self.k.policy.article(n)) for n in related) + "，可发送“第N条”查看。"
+            citations = [self._citation(n, self.k.policy.article(n).clauses[0].id,
+                                        self.k.policy.article(n).clauses[0].text) for n in related]
+        return self._reply(sid, state, text, covered=False, citations=citations, intent="out_of_scope")
 
     def policy_answer(self, sid, state, t: str, search) -> Reply:
         policy = self.k.policy
