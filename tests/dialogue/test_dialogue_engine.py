@@ -186,7 +186,8 @@ def test_policy_questions(engine, text, article):
     assert reply.covered and reply.citations[0].article == article
 
 
-@pytest.mark.parametrize("text", ["专精特新小巨人奖励", "稳岗补贴怎么申请", "你好呀", "今天天气怎么样"])
+@pytest.mark.parametrize("text", ["专精特新小巨人奖励", "稳岗补贴怎么申请", "你好呀", "今天天气怎么样",
+                                  "高新技术企业所得税优惠", "Is there a subsidy for restaurants?"])
 def test_out_of_scope(engine, text):
     reply = engine.turn("q", text)
     assert_contract(reply)
