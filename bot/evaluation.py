@@ -14,6 +14,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from retrieval.evaluation import percentile
+
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_QUESTIONS = PROJECT / "tests" / "eval" / "questions.jsonl"
 DEFAULT_SCENARIOS = PROJECT / "tests" / "eval" / "scenarios.jsonl"
@@ -28,13 +30,6 @@ def load_jsonl(path: Path) -> list[dict]:
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{lineno}: 不是合法的 JSON（{exc.msg}）") from exc
     return rows
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def engine_questions(engine, questions: list[dict]) -> dict:
@@ -71,8 +66,8 @@ def engine_questions(engine, questions: list[dict]) -> dict:
         "oos_recall": oos_tp / oos_total if oos_total else 1.0,
         "oos_missed": oos_fn,
         "real_questions_refused": oos_fp,
-        "turn_ms_p50": round(_percentile(times, 0.5), 2),
-        "turn_ms_p95": round(_percentile(times, 0.95), 2),
+        "turn_ms_p50": round(percentile(times, 0.5), 2),
+        "turn_ms_p95": round(percentile(times, 0.95), 2),
         "misses": misses,
     }
 

@@ -13,9 +13,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.dialogue.compose import BASIS_LABELS, PERIOD_LABELS
+from bot.dialogue.compose import BASIS_LABELS
 from bot.dialogue.reply import Reply
-from calculators.format import format_yuan
+from calculators.format import PERIOD_LABELS, format_yuan
 
 console = Console()
 

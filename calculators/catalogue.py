@@ -247,6 +247,7 @@ class TextFigure(_Frozen):
 
 class Catalogue(_Frozen):
     org_types: dict[str, str]
+    org_type_words: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # how users name them, in match order
     figures: dict[str, Figure]
     triggers: dict[str, Trigger]
     entries: tuple[Entry, ...]
@@ -272,6 +273,9 @@ class Catalogue(_Frozen):
         problems: list[str] = []
         if list(self.org_types) != list(ORG_TYPES):
             problems.append(f"org_types must be exactly, in order: {', '.join(ORG_TYPES)}")
+        for key in self.org_type_words:
+            if key not in self.org_types:
+                problems.append(f"org_type_words: unknown org type {key!r}")
         for key in self.figures:
             if not _ID_RE.match(key):
                 problems.append(f"figure key {key!r} must be snake_case")
@@ -332,6 +336,15 @@ class Catalogue(_Frozen):
 
     def entries_for_trigger(self, trigger_id: str) -> list[Entry]:
         return [e for e in self.entries if trigger_id in e.all_triggers]
+
+    def figures_for(self, trigger_ids) -> list[str]:
+        """Figure keys the entries of these triggers need, first need first, no repeats."""
+        keys: list[str] = []
+        for tid in trigger_ids:
+            for e in self.entries_for_trigger(tid):
+                if e.figure and e.figure not in keys:
+                    keys.append(e.figure)
+        return keys
 
     def entries_for_article(self, article: int) -> list[Entry]:
         return [e for e in self.entries if e.article == article]

@@ -15,6 +15,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+# How periods and bases read in Chinese: the formulas, the reply texts and every front end use these.
+PERIOD_LABELS = {
+    "one_time": "一次性",
+    "per_year": "每年",
+    "per_project": "单个项目",
+    "per_person_per_year": "每人每年",
+}
+BASIS_PREFIX = {"fixed": "", "computed": "", "up_to": "最高", "at_least": "不低于"}
+
 WAN = 10_000
 YI = 100_000_000
 

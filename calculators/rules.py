@@ -36,17 +36,11 @@ from calculators.catalogue import (
     UpToRule,
     load_catalogue,
 )
-from calculators.format import format_decimal_yuan, format_rate, format_ratio, format_yuan
+from calculators.format import PERIOD_LABELS, format_decimal_yuan, format_rate, format_ratio, format_yuan
 from calculators.models import Basis, Benefit
 
 FigureValue = int | Sequence[int]
 
-_PERIOD_PREFIX = {
-    "one_time": "",
-    "per_year": "每年",
-    "per_project": "单个项目",
-    "per_person_per_year": "每人每年",
-}
 
 
 def entry_note(entry: Entry) -> str:
@@ -196,7 +190,7 @@ def apply_rule(
     """
     figures = figures or {}
     rule = entry.rule
-    prefix = _PERIOD_PREFIX[entry.period]
+    prefix = "" if entry.period == "one_time" else PERIOD_LABELS[entry.period]
     if isinstance(rule, FixedRule):
         return _benefit(entry, rule.amount_yuan, "fixed", f"定额 {format_yuan(rule.amount_yuan)}")
     if isinstance(rule, UpToRule):

@@ -14,7 +14,7 @@ import time
 K = 5
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
@@ -78,10 +78,10 @@ def evaluate_questions(retriever, questions: list[dict]) -> dict:
         "oos_missed": oos_missed,
         "timing": {
             "warm_query_p50_ms": round(statistics.median(timings), 3) if timings else 0.0,
-            "warm_query_p95_ms": round(_percentile(timings, 0.95), 3),
+            "warm_query_p95_ms": round(percentile(timings, 0.95), 3),
             # CPU time of the searching thread: what a query costs when the machine is shared
             "warm_query_cpu_p50_ms": round(statistics.median(cpu), 3) if cpu else 0.0,
-            "warm_query_cpu_p95_ms": round(_percentile(cpu, 0.95), 3),
+            "warm_query_cpu_p95_ms": round(percentile(cpu, 0.95), 3),
             "build_s": stats.get("build_s"),
             "open_s": round(getattr(retriever, "open_seconds", 0.0), 3),
         },

@@ -10,6 +10,7 @@ from bot.dialogue.reply import Citation, Reply
 from bot.dialogue.state import SessionState
 from calculators.evaluate import evaluate
 from calculators.models import Benefit, Profile
+from calculators.money import AmountError
 
 # A question about money (vs. a question about procedures, rights, conditions only).
 _MONEY_WORDS = re.compile(r"多少|奖|补|钱|资金|经费|支持|资助|给予|能拿|能领|享受|扶持|报销|配套|上限|最高|额度|万|how much|subsid|fund|grant|award", re.I)
@@ -74,9 +75,9 @@ class Answerer:
                 return self.report_for(sid, state, list(state.triggers), heading="已更正，重新计算如下：",
                                        final=state.org_type is not None)
         detected = nlu.detect_triggers(t, catalogue)
-        wanted = self._figures_needed(detected.all_ids())
+        wanted = self.k.catalogue.figures_for(detected.all_ids())
         found = nlu.extract_figures(t, catalogue, wanted)
-        nlu.drop_figure_mentions(detected, t, catalogue, {x: self._figures_needed([x]) for x in detected.all_ids()})
+        nlu.drop_figure_mentions(detected, t, catalogue, {x: self.k.catalogue.figures_for([x]) for x in detected.all_ids()})
         # An amount answering the figure the previous reply asked for.
         if state.asked_figure and nlu.only_figure_words(detected, t, catalogue, [state.asked_figure]):
             filled = self._fill_asked(sid, state, t)
@@ -145,15 +146,6 @@ class Answerer:
                            departments=list(article.departments))
 
     # --- eligibility ------------------------------------------------------------------------------
-    def _figures_needed(self, triggers: list[str]) -> list[str]:
-        keys: list[str] = []
-        for tid in triggers:
-            for e in self.k.catalogue.entries_for_trigger(tid):
-                f = e.figure
-                if f and f not in keys:
-                    keys.append(f)
-        return keys
-
     def eligibility(self, sid, state: SessionState, t: str, detected, found, primary: int | None = None) -> Reply:
         catalogue = self.k.catalogue
         triggers = list(detected.triggers)
@@ -161,8 +153,7 @@ class Answerer:
             if tid not in state.triggers:
                 state.triggers.append(tid)
         for key, values in found.values.items():
-            state.figures[key] = values if catalogue.figures[key].multiple else values[-1]
-            state.last_filled = key
+            state.set_figure(key, values, multiple=catalogue.figures[key].multiple)
         notes: list[str] = []
         for key, amount in found.approximate:
             notes.append(f"您给的{catalogue.figures[key].label}“{amount.raw}”是约数，下面暂按{compose.format_yuan(amount.value_yuan)}计算；如有准确数字请告诉我。")
@@ -260,24 +251,13 @@ class Answerer:
 
     # --- figures given after a question ---------------------------------------------------------------
     def _fill_asked(self, sid: str, state: SessionState, t: str) -> Reply | None:
-        from calculators.money import AmountError
-
         key = state.asked_figure
-        figure = self.k.catalogue.figures[key]
         try:
-            if figure.multiple:
-                from calculators.money import find_amounts
-
-                values = [a.value_yuan for a in find_amounts(t)]
-                if not values:
-                    return None
-                state.figures[key] = values
-            else:
-                state.figures[key] = nlu.parse_answer_amount(t)
+            state.figures[key] = nlu.read_figure(t, self.k.catalogue.figures[key])
         except AmountError:
             return None
         state.last_filled = key
-        triggers = [x for x in state.triggers if key in self._figures_needed([x])]
+        triggers = [x for x in state.triggers if key in self.k.catalogue.figures_for([x])]
         return None if not triggers else self.report_for(sid, state, triggers)
 
     def apply_correction(self, state: SessionState, t: str) -> list[str] | None:
@@ -286,17 +266,12 @@ class Answerer:
         found = nlu.extract_figures(t, catalogue, [])
         changed: list[str] = []
         for key, values in found.values.items():
-            state.figures[key] = values if catalogue.figures[key].multiple else values[-1]
+            state.set_figure(key, values, multiple=catalogue.figures[key].multiple)
             changed.append(key)
         if not changed and found.unassigned and state.last_filled:
             key = state.last_filled
-            vals = [a.value_yuan for a in found.unassigned]
-            state.figures[key] = vals if catalogue.figures[key].multiple else vals[-1]
+            state.set_figure(key, [a.value_yuan for a in found.unassigned], multiple=catalogue.figures[key].multiple)
             changed.append(key)
         if not changed:
             return None
-        state.last_filled = changed[-1]
-        for key in changed:
-            if key in state.skipped:
-                state.skipped.remove(key)
-        return [x for x in state.triggers if set(self._figures_needed([x])) & set(changed)]
+        return [x for x in state.triggers if set(self.k.catalogue.figures_for([x])) & set(changed)]

@@ -4,16 +4,10 @@ results (front ends convert the format). No number here is typed by hand."""
 from __future__ import annotations
 
 from calculators.catalogue import Catalogue
-from calculators.format import format_rate, format_ratio, format_yuan
+from calculators.format import BASIS_PREFIX, PERIOD_LABELS, format_rate, format_ratio, format_yuan
 from calculators.models import Benefit
 from retrieval.corpus import Article, Policy
 
-PERIOD_LABELS = {
-    "one_time": "一次性",
-    "per_year": "每年",
-    "per_project": "每个项目",
-    "per_person_per_year": "每人每年",
-}
 BASIS_LABELS = {
     "fixed": "定额",
     "up_to": "最高",
@@ -40,13 +34,7 @@ def clause_ref(article: Article, clause_id: str) -> str:
 def benefit_line(b: Benefit, index: int | None = None) -> str:
     prefix = f"{index}. " if index is not None else "• "
     period = PERIOD_LABELS.get(b.period, b.period)
-    amount = format_yuan(b.amount_yuan)
-    if b.basis == "up_to":
-        amount_text = f"最高{amount}"
-    elif b.basis == "at_least":
-        amount_text = f"不低于{amount}"
-    else:
-        amount_text = amount
+    amount_text = BASIS_PREFIX[b.basis] + format_yuan(b.amount_yuan)
     years = f"，最长{b.duration_years}年" if b.duration_years else ""
     line = f"{prefix}{b.item}：{amount_text}（{period}{years}）〔第{b.article}条 {b.clause}〕\n   计算：{b.formula}"
     if b.note:

@@ -73,7 +73,6 @@ class Engine:
                 state = SessionState.model_validate(handle.state or {})
                 reply = self._safe_turn(session_id, state, text, choice)
                 state.turns += 1
-                state.last_choices = list(reply.choices)
                 handle.state = state.model_dump(mode="json")
                 return reply
         except StoreError:

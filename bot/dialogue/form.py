@@ -8,7 +8,7 @@ from bot.dialogue import nlu
 from bot.dialogue.reply import Reply
 from bot.dialogue.state import SessionState
 from calculators.format import format_yuan
-from calculators.money import AmountError, ApproximateAmount, find_amounts
+from calculators.money import AmountError, ApproximateAmount
 
 DONE_LABEL = "完成"
 NONE_LABEL = "都没有"
@@ -175,19 +175,7 @@ class FormFlow:
             state.skipped.append(key)
             return self._advance(sid, state, f"好的，跳过{figure.label}。")
         try:
-            if figure.multiple:
-                amounts = find_amounts(t)
-                if not amounts:
-                    amounts_value = [nlu.parse_answer_amount(t)]
-                else:
-                    approx = [a for a in amounts if a.approximate]
-                    if approx:
-                        raise ApproximateAmount(f"“{approx[0].raw}”是约数。", approx[0].raw,
-                                                approx[0].value_yuan)
-                    amounts_value = [a.value_yuan for a in amounts]
-                state.figures[key] = amounts_value
-            else:
-                state.figures[key] = nlu.parse_answer_amount(t)
+            state.figures[key] = nlu.read_figure(t, figure)
         except AmountError as err:
             if isinstance(err, ApproximateAmount):
                 value = err.candidate_yuan
@@ -211,7 +199,7 @@ class FormFlow:
 
     def _advance(self, sid: str, state: SessionState, prefix: str = "") -> Reply:
         """Ask the next figure the chosen items need, or finish with the report."""
-        needed = [k for k in self.a._figures_needed(state.triggers)
+        needed = [k for k in self.k.catalogue.figures_for(state.triggers)
                   if k not in state.figures and k not in state.skipped]
         if needed:
             state.step, state.asked_figure = "figure", needed[0]
@@ -234,7 +222,7 @@ class FormFlow:
             state.skipped.append(key)
             return self._after_figure(sid, state, "好的，跳过。")
         try:
-            state.figures[key] = nlu.parse_answer_amount(t)
+            state.figures[key] = nlu.read_figure(t, self.k.catalogue.figures[key])
         except AmountError:
             if nlu.is_no(t):
                 state.confirm = None
@@ -247,7 +235,7 @@ class FormFlow:
     def _after_figure(self, sid, state, prefix) -> Reply:
         if state.mode == "form":
             return self._advance(sid, state, prefix)
-        triggers = [x for x in state.triggers if state.last_filled in self.a._figures_needed([x])]
+        triggers = [x for x in state.triggers if state.last_filled in self.k.catalogue.figures_for([x])]
         return self.a.report_for(sid, state, triggers, heading=prefix)
 
     def _level(self, sid, state, t) -> Reply | None:
@@ -289,9 +277,9 @@ class FormFlow:
         return self._ask(sid, state, f"已更正：{self.k.catalogue.figures[key].label} {self._show(state.figures[key])}。")
 
     def _store_figures(self, state, t) -> None:
-        found = nlu.extract_figures(t, self.k.catalogue, self.a._figures_needed(state.triggers))
+        found = nlu.extract_figures(t, self.k.catalogue, self.k.catalogue.figures_for(state.triggers))
         for key, values in found.values.items():
-            state.figures[key] = values if self.k.catalogue.figures[key].multiple else values[-1]
+            state.set_figure(key, values, multiple=self.k.catalogue.figures[key].multiple)
 
     @staticmethod
     def _show(value) -> str:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from calculators.catalogue import Catalogue
-from calculators.money import Amount, AmountError, find_amounts, parse_amount
+from calculators.money import Amount, AmountError, ApproximateAmount, find_amounts, parse_amount
 
 # --- small vocabularies (words, not questions) -------------------------------------------------
 _GREETING = re.compile(r"^(你好|您好|hi|hello|hey|嗨|哈喽|在吗|在不在|早上好|下午好|晚上好)[呀啊吗哈!！。.~～\s]*$", re.I)
@@ -39,19 +39,6 @@ _LEVEL_WORDS = {
     "city": re.compile(r"市级|市里认定|本市认定", re.I),
 }
 
-ORG_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "new_rd_institution": ("新型研发机构", "新研机构", "研发机构"),
-    "university": ("高校", "大学", "学院", "高等院校", "院校", "university"),
-    "research_institute": ("科研院所", "研究所", "研究院", "科研机构", "院所", "institute"),
-    "hospital": ("医院", "卫生院", "医疗机构", "hospital"),
-    "incubator": ("孵化器", "众创空间", "加速器", "孵化载体", "孵化"),
-    "tech_service": ("技术转移", "科技服务", "中介", "技术经纪", "服务机构"),
-    "park": ("园区", "高新区", "开发区", "科技园"),
-    "banner": ("旗区", "旗政府", "区政府", "县", "旗"),
-    "lab": ("实验室", "科研平台", "创新中心", "平台"),
-    "talent": ("个人", "人才", "团队", "专家", "院士", "教授", "博士", "顾问", "特派员"),
-    "enterprise": ("企业", "公司", "厂", "民企", "国企", "集团", "company", "enterprise", "business"),
-}
 
 
 def cn_or_int(token: str) -> int | None:
@@ -169,8 +156,8 @@ def org_type_of(text: str, catalogue: Catalogue) -> str | None:
     for key, label in catalogue.org_types.items():
         if text.strip() == label or text.strip() == key:
             return key
-    for key, words in ORG_SYNONYMS.items():
-        if key in catalogue.org_types and any(w in text for w in words):
+    for key, words in catalogue.org_type_words.items():
+        if any(w in text for w in words):
             return key
     return None
 
@@ -387,6 +374,19 @@ def drop_figure_mentions(detected: Detected, text: str, catalogue: Catalogue, ne
             detected.drop(tid)
 
 
-def parse_answer_amount(text: str) -> int:
-    """A reply to a figure question: the amount alone or in a sentence. Raises AmountError."""
-    return parse_amount(text)
+def read_figure(text: str, figure) -> int | list[int]:
+    """A reply to a figure question: one amount, or for a per-item figure the list of them
+    ("800万、900万和1000万", "5个项目每个1000万"). Raises AmountError (ApproximateAmount for
+    约数, carrying the value it would use)."""
+    if not figure.multiple:
+        return parse_amount(text)
+    amounts = find_amounts(text)
+    if not amounts:
+        return [parse_amount(text)]  # raises the error that names the problem
+    approx = next((a for a in amounts if a.approximate), None)
+    if approx is not None:
+        raise ApproximateAmount(f"“{approx.raw}”是约数，请给出准确金额。", approx.raw, approx.value_yuan)
+    values = [a.value_yuan for a in amounts]
+    if len(values) == 1 and (count := _each_count(text)):
+        values *= count
+    return values

@@ -22,11 +22,17 @@ class SessionState(BaseModel):
     confirm: dict | None = None
     # Families whose level (国家/自治区) is still open: {"object": ..., "triggers": [ids]}
     level_question: dict | None = None
-    # What the last reply offered as buttons, so a pressed label can be resolved.
-    last_choices: list[str] = Field(default_factory=list)
     # After a one-shot answer the organisation types are offered to start the full check.
     offer_form: bool = False
     turns: int = 0
+
+    def set_figure(self, key: str, values: list[int], *, multiple: bool) -> None:
+        """Record amounts found for a figure: the list for a per-item figure, else the last one
+        (a later amount in the same message corrects an earlier one)."""
+        self.figures[key] = list(values) if multiple else values[-1]
+        self.last_filled = key
+        if key in self.skipped:
+            self.skipped.remove(key)
 
     def profile_dict(self) -> dict:
         return {

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.dialogue.reply import Citation, Reply
+from calculators.format import BASIS_PREFIX
 from calculators.models import Benefit
 
 MAX_MESSAGE_UNITS = 4096  # Telegram's limit for one text message, in UTF-16 code units
 
 _DIGITS = "零一二三四五六七八九"
-_BASIS_PREFIX = {"fixed": "", "computed": "", "up_to": "最高", "at_least": "不低于"}
 _PERIOD_SUFFIX = {"one_time": "", "per_year": "/年", "per_project": "/项", "per_person_per_year": "/人·年"}
 
 
@@ -67,7 +67,7 @@ def wan(amount_yuan: int) -> str:
 def benefit_amount(benefit: Benefit) -> str:
     if benefit.amount_yuan == 0 and benefit.missing:
         return "待补充数据后计算"
-    return f"{_BASIS_PREFIX.get(benefit.basis, '')}{wan(benefit.amount_yuan)}{_PERIOD_SUFFIX.get(benefit.period, '')}"
+    return f"{BASIS_PREFIX.get(benefit.basis, '')}{wan(benefit.amount_yuan)}{_PERIOD_SUFFIX.get(benefit.period, '')}"
 
 
 def render_benefit(benefit: Benefit) -> str:

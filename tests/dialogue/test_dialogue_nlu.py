@@ -66,6 +66,6 @@ def test_figures(row):
 def test_figure_mention_does_not_trigger_other_article():
     t = normalize("企业举办的新型研发机构，上年度研发投入2000万元，补多少")
     detected = nlu.detect_triggers(t, CAT)
-    needs = {x: [e.figure for e in CAT.entries_for_trigger(x) if e.figure] for x in detected.all_ids()}
+    needs = {x: CAT.figures_for([x]) for x in detected.all_ids()}
     nlu.drop_figure_mentions(detected, t, CAT, needs)
     assert detected.triggers == ["social_new_rd_institution"]

@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import CASES
+from retrieval_cases import CASES
 
 from retrieval import store
 from retrieval.corpus import load_policy

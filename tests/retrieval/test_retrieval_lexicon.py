@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import CASES
+from retrieval_cases import CASES
 
 from retrieval.corpus import load_policy
 from retrieval.lexicon import ALIASES_PATH, fold, load_lexicon, parse_aliases

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CASES
+from retrieval_cases import CASES
 
 from retrieval.textproc import prepare, split_numbers
 
