@@ -9,8 +9,10 @@ Errors:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -49,8 +51,43 @@ CREATE TABLE IF NOT EXISTS sessions (
 """
 
 
+class _ProcessLocks:
+    """Per-session locks across processes: one byte of a lock file per session (hashed).
+
+    Two `policybot ask --session S` processes, or a terminal and a Telegram runner on one data
+    dir, would otherwise both load S, and the later save would drop the other's turn. POSIX
+    record locks belong to the process, so the in-process thread lock is taken first; a hash
+    collision only makes two sessions wait for each other for one turn. Where fcntl is missing
+    (Windows) there is no cross-process lock.
+    """
+
+    SLOTS = 1 << 24
+
+    def __init__(self, path: Path) -> None:
+        try:
+            import fcntl
+
+            self._fcntl = fcntl
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except (ImportError, OSError):  # no fcntl, or a read-only directory: in-process locks only
+            self._fcntl = None
+
+    @contextmanager
+    def hold(self, session_id: str) -> Iterator[None]:
+        if self._fcntl is None:
+            yield
+            return
+        digest = hashlib.blake2b(session_id.encode("utf-8"), digest_size=8).digest()
+        offset = int.from_bytes(digest, "big") % self.SLOTS
+        self._fcntl.lockf(self._fd, self._fcntl.LOCK_EX, 1, offset)
+        try:
+            yield
+        finally:
+            self._fcntl.lockf(self._fd, self._fcntl.LOCK_UN, 1, offset)
+
+
 class SqliteSessionStore:
-    """Thread-safe; per-session locks serialize concurrent turns on one session."""
+    """Thread- and process-safe: concurrent turns on one session run one after the other."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -58,6 +95,7 @@ class SqliteSessionStore:
         self._locks_guard = threading.Lock()
         self._local = threading.local()
         self._init_db()
+        self._process_locks = _ProcessLocks(Path(str(self.path) + ".lock"))
 
     # --- connection management -------------------------------------------------------------
     def _init_db(self) -> None:
@@ -100,7 +138,7 @@ class SqliteSessionStore:
     # --- the interface -----------------------------------------------------------------------
     @contextmanager
     def session(self, session_id: str) -> Iterator[SessionHandle]:
-        with self._lock_for(session_id):
+        with self._lock_for(session_id), self._process_locks.hold(session_id):
             handle = SessionHandle(self._load(session_id))
             yield handle
             if handle.state is not None:
@@ -138,7 +176,7 @@ class SqliteSessionStore:
         return self._load(session_id) is not None
 
     def delete(self, session_id: str) -> None:
-        with self._lock_for(session_id):
+        with self._lock_for(session_id), self._process_locks.hold(session_id):
             conn = self._connect()
             conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
             # Make the deletion physical: no copy left in the WAL or free pages.
