@@ -194,6 +194,11 @@ def _level_chain(text: str, start: int) -> set[str]:
     return {lv for lv, pattern in _LEVEL_WORDS.items() if pattern.search(m.group(0))}
 
 
+# An identity negation right before a mention: 不是/并非/不属于/算不上 (+ 一家/个…). "是不是高企"
+# asks, it does not deny, and "还没认定高企，认定了能拿多少" is a hypothetical: both keep the mention.
+_NEGATED_BEFORE = re.compile(r"(?<!是)(?:不是|并非|并不是|不属于|不算|算不上)(?:一家|一个|一所|家|个|所)?(?:国家级?|自治区级?|市级?)?$")
+
+
 def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None) -> Detected:
     matches: list[TriggerMatch] = []
     for tid, trigger in catalogue.triggers.items():
@@ -213,6 +218,9 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
             for o in matches
         )
     ]
+    # "我们不是新型研发机构" states what the asker is not: that mention names no recognition.
+    negated = [m for m in kept if _NEGATED_BEFORE.search(text, 0, m.start)]
+    kept = [m for m in kept if not any(n.start <= m.start and m.end <= n.end for n in negated)]
     kept.sort(key=lambda m: (m.start, m.end))
     detected = Detected()
     for m in kept:
