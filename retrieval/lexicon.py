@@ -4,6 +4,11 @@ Both are data a policy officer edits; this module only reads them. An alias entr
 policy's own wording (the key, several terms separated by spaces) to the ways people say it (a
 list). A variant is a literal piece of text, or ``"A+B"``: all parts present anywhere in the
 question. Variants match on the normalized question (simplified, half-width, lower-case).
+
+Two keys of aliases.yaml are not aliases: ``本政策未涉及`` lists programmes the policy does not
+cover (专精特新, 上市…), ``本政策不提供的待遇`` the kinds of benefit it never gives (所得税, 房租,
+人才公寓, 贴息…). Both are blanked out of a question before scoring; retrieval.search decides
+what a question naming either still asks.
 """
 
 from __future__ import annotations
@@ -67,6 +72,17 @@ def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return all(end <= s or start >= e for s, e in spans)
 
 
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _word_edges(text: str, start: int, end: int) -> bool:
+    """True unless a Latin-letter or digit part continues into the text around it (rent/current)."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not (_latin(text[start]) and _latin(before)) and not (_latin(text[end - 1]) and _latin(after))
+
+
 def _outside_terms(terms: list[tuple[int, int]], start: int, end: int) -> bool:
     """False if [start, end) lies strictly inside a longer policy term; edges may overlap."""
     return not any(s <= start and end <= e and end - start < e - s for s, e in terms)
@@ -77,6 +93,7 @@ class Lexicon:
     terms: tuple[str, ...]
     aliases: tuple[Alias, ...]
     out_of_scope: tuple[tuple[str, ...], ...] = ()  # phrases naming programmes the policy lacks
+    foreign_benefits: tuple[tuple[str, ...], ...] = ()  # kinds of benefit the policy never gives
 
     def __post_init__(self) -> None:
         words = set(self.terms)
@@ -96,6 +113,8 @@ class Lexicon:
         object.__setattr__(self, "_combos", tuple((first, tuple(group)) for first, group in combos.items()))
         masks = ((v[0], i) for i, v in enumerate(self.out_of_scope))
         object.__setattr__(self, "_mask_index", _first_char_index(masks))
+        foreign = ((v[0], i) for i, v in enumerate(self.foreign_benefits))
+        object.__setattr__(self, "_foreign_index", _first_char_index(foreign))
 
     def _occurrences(self, text: str, index: dict) -> list[tuple[int, int, int]]:
         """(start, end, alias number) of every indexed string in `text`, longest first."""
@@ -108,8 +127,11 @@ class Lexicon:
         return found
 
     def mask_out_of_scope(self, text: str) -> str:
-        """`text` with every out-of-scope phrase (``本政策未涉及``) blanked out."""
+        """`text` with every out-of-scope phrase blanked out: the programmes (``本政策未涉及``)
+        and the kinds of benefit the policy never gives (``本政策不提供的待遇``)."""
         chars = list(text)
+        for start, end in self.foreign_benefit_spans(text):
+            chars[start:end] = " " * (end - start)
         candidates = {i for _, _, i in self._occurrences(text, self._mask_index)}
         for variant in (self.out_of_scope[i] for i in sorted(candidates)):
             spans = []
@@ -122,6 +144,23 @@ class Lexicon:
                 for start, end in spans:
                     chars[start:end] = " " * (end - start)
         return "".join(chars)
+
+    def foreign_benefit_spans(self, text: str) -> tuple[tuple[int, int], ...]:
+        """(start, end) of every occurrence of a benefit kind the policy never gives, in text order.
+
+        Every part of an ``A+B`` variant must occur; a Latin-letter part matches whole words only
+        (``rent`` is not in ``current``, ``tax`` not in ``taxi``).
+        """
+        spans: set[tuple[int, int]] = set()
+        candidates = {i for _, _, i in self._occurrences(text, self._foreign_index)}
+        for variant in (self.foreign_benefits[i] for i in sorted(candidates)):
+            found = [
+                [(i, i + len(part)) for i in _find_all(text, part) if _word_edges(text, i, i + len(part))]
+                for part in variant
+            ]
+            if all(found):
+                spans.update(span for part_spans in found for span in part_spans)
+        return tuple(sorted(spans))
 
     def expand(self, text: str) -> Expansion:
         """The alias expansion of folded `text`.
@@ -179,6 +218,7 @@ def read_terms(path: Path = TERMS_PATH) -> tuple[str, ...]:
 
 
 OUT_OF_SCOPE_KEY = "本政策未涉及"
+FOREIGN_BENEFITS_KEY = "本政策不提供的待遇"
 
 
 def lexicon_to_json(lexicon: Lexicon) -> dict:
@@ -188,12 +228,18 @@ def lexicon_to_json(lexicon: Lexicon) -> dict:
             {"terms": list(a.terms), "variants": [list(v) for v in a.variants]} for a in lexicon.aliases
         ],
         "out_of_scope": [list(v) for v in lexicon.out_of_scope],
+        "foreign_benefits": [list(v) for v in lexicon.foreign_benefits],
     }
 
 
 def lexicon_from_json(data: dict) -> Lexicon:
     aliases = tuple(Alias(tuple(a["terms"]), tuple(tuple(v) for v in a["variants"])) for a in data["aliases"])
-    return Lexicon(tuple(data["terms"]), aliases, tuple(tuple(v) for v in data["out_of_scope"]))
+    return Lexicon(
+        tuple(data["terms"]),
+        aliases,
+        tuple(tuple(v) for v in data["out_of_scope"]),
+        tuple(tuple(v) for v in data.get("foreign_benefits", ())),
+    )
 
 
 def _variants(key: str, values: list, normalize) -> tuple[tuple[str, ...], ...]:
@@ -220,26 +266,30 @@ def _variants(key: str, values: list, normalize) -> tuple[tuple[str, ...], ...]:
 
 def parse_aliases(
     data: object, *, normalize=lambda s: s
-) -> tuple[tuple[Alias, ...], tuple[tuple[str, ...], ...]]:
-    """(aliases, out-of-scope phrases) from the loaded YAML mapping.
+) -> tuple[tuple[Alias, ...], tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
+    """(aliases, out-of-scope programme phrases, foreign benefit kinds) from the loaded YAML mapping.
 
     Raises ValueError naming a malformed entry.
     """
     if data is None:
-        return (), ()
+        return (), (), ()
     if not isinstance(data, dict):
         raise ValueError("aliases.yaml: expected a mapping 原文用语: [叫法, ...]")
     aliases = []
     out_of_scope: tuple[tuple[str, ...], ...] = ()
+    foreign_benefits: tuple[tuple[str, ...], ...] = ()
     for key, values in data.items():
         if not isinstance(key, str) or not isinstance(values, list):
             raise ValueError(f"aliases.yaml: entry {key!r} must map text to a list of variants")
         if key.strip() == OUT_OF_SCOPE_KEY:
             out_of_scope += _variants(key, values, normalize)
             continue
+        if key.strip() == FOREIGN_BENEFITS_KEY:
+            foreign_benefits += _variants(key, values, normalize)
+            continue
         terms = tuple(fold(normalize(t)) for t in key.split())
         aliases.append(Alias(terms, _variants(key, values, normalize)))
-    return tuple(aliases), out_of_scope
+    return tuple(aliases), out_of_scope, foreign_benefits
 
 
 @cache
@@ -250,5 +300,5 @@ def load_lexicon(terms_path: Path = TERMS_PATH, aliases_path: Path = ALIASES_PAT
 
     data = yaml.safe_load(aliases_path.read_text(encoding="utf-8")) if aliases_path.exists() else None
     terms = read_terms(terms_path) if terms_path.exists() else ()
-    aliases, out_of_scope = parse_aliases(data, normalize=normalize)
-    return Lexicon(tuple(fold(normalize(t)) for t in terms), aliases, out_of_scope)
+    aliases, out_of_scope, foreign_benefits = parse_aliases(data, normalize=normalize)
+    return Lexicon(tuple(fold(normalize(t)) for t in terms), aliases, out_of_scope, foreign_benefits)

@@ -4,8 +4,13 @@ How a question is scored (every weight below was measured on tests/eval/question
 the module constants; the plateau is broad, so they are round numbers, not a tuned optimum):
 
 1. Prepare: normalize (t2s, NFKC), fold (no parentheses, lower-case). Phrases naming programmes
-   the policy does not cover (``本政策未涉及`` in aliases.yaml: 专精特新, 稳岗补贴…) are blanked
-   out first, so their words cannot pull in an article by accident.
+   the policy does not cover (``本政策未涉及`` in aliases.yaml: 专精特新, 上市…) and kinds of
+   benefit it never gives (``本政策不提供的待遇``: 所得税, 房租, 人才公寓, 贴息, 社保…) are
+   blanked out first, so their words cannot pull in an article by accident. A foreign benefit
+   kind takes the benefit words attached to it along: "房租补贴", "税收优惠政策", "所得税能减免
+   多少", "减免房租", "rent subsidy" are blanked whole (_ATTACHED_*: a chain of benefit words and
+   how-much phrases with only connecting words such as 有/能/的/有没有 between them; before the
+   kind only verbs and how-much phrases, so "认定奖励多少，税收…" keeps its 奖励).
 2. Keyword side: alias expansion adds the policy's wording; numbers are taken out; jieba cuts the
    rest. Each token is weighted: policy terms ×1.5, generic benefit words (补贴, 支持, 资金…)
    ×0.5, the sub-words of a long token ×0.3 (高新技术企业 also counts as 高新/技术/企业), alias
@@ -23,9 +28,25 @@ the module constants; the plateau is broad, so they are round numbers, not a tun
    0.5 exactly at the threshold.
    A question made only of benefit and function words ("对企业有哪些奖补政策") asks about this
    policy in general: in scope, confidence 0.5.
-   Calibration on tests/eval/questions.jsonl: real questions' evidence ≥ 2.37, out-of-scope
-   ones 0 (≤ 1.61 after blanking; the blanked ones ≤ 3.80); English in scope cosine ≥ 0.36,
-   "Hello" 0.11.
+   A question naming a foreign benefit kind is out of scope (confidence 0) unless what is left
+   after blanking still asks for this policy's money: a benefit word other than 政策
+   (ASKED_BENEFITS: 奖励, 补贴, 补助, 资助, 奖补, 扶持, 支持, 资金, 经费, 科研经费; award,
+   subsidy, grant…; a policy word ending in one: 后补助, 运行补贴) or a how-much phrase (多少钱, 能拿多少, 补多少, how much). Then it is
+   scored as a blanked question, EVIDENCE_MIN_MASKED. So "高企房租补贴", "研发费用加计扣除",
+   "科技型中小企业有没有贷款贴息", "高新技术企业税收减免政策" are out (the articles are still
+   ranked: the engine names the related one), "高企认定奖励和所得税优惠" and "研发费用加计扣除
+   后还能拿研发补助吗" are in. It cannot be a threshold: the covered thing's words give these
+   questions as much evidence as real ones (below).
+   Calibration on tests/eval/questions.jsonl (270 questions): real Chinese questions' evidence
+   ≥ 2.37; the 5 real questions with something blanked (all naming a foreign benefit kind and
+   still asking for money, one English) 4.51–5.62; out-of-scope ones 0 with nothing blanked,
+   ≤ 2.37 with a programme blanked; English in scope cosine ≥ 0.36, "Hello" 0.11. Foreign
+   benefit kinds: 25 out-of-scope questions name one and none still asks for money; the 12
+   naming no covered thing score ≤ 3.80 ("公积金贷款额度"), the 13 that also name a covered
+   thing 4.26–9.60 ("孵化器里的企业能免房租吗"), above EVIDENCE_MIN_MASKED: only the rule
+   keeps them out.
+   tests/eval/probe_questions.jsonl (125, not used for this rule): 10 name a foreign kind, all
+   out of scope, none asking for money; no in-scope result changed.
 
 The query path reads numpy arrays and JSON written at build time (store.load); chromadb holds
 the same vectors but is not imported to answer a question (see store.py for why).
@@ -68,6 +89,38 @@ GENERIC = frozenset(
 )
 
 BENEFIT_WORDS = frozenset("政策 奖补 补贴 补助 奖励 资助 扶持 支持 资金 经费".split())
+
+# A benefit kind the policy never gives (``本政策不提供的待遇``: 所得税, 房租, 人才公寓…) is blanked
+# together with the benefit words attached to it, so "房租补贴", "税收优惠政策", "所得税减免",
+# "减免房租", "能拿多少房租补贴", "rent subsidy" leave nothing that asks for money. A chain of
+# these words, with only connecting words between them, right after the benefit kind (before it:
+# the verbs and how-much phrases only: "减免房租", but "认定奖励多少税收" keeps its 奖励).
+_HOW_MUCH = r"多少钱|(?:拿|领|补|奖|给|得)(?:到|了)?多少|(?:能|可以)(?:拿|领)(?:到|取)?|how much"
+_ATTACHED_EN = (
+    r"subsid(?:y|ies)|allowances?|incentives?|relief|breaks?|credits?|deductions?|exemptions?|rebates?"
+    r"|refunds?|support|polic(?:y|ies)|benefits?"
+)
+_VERBS = "补贴 补助 减免 减征 免征 减半 返还 抵扣 抵免 补偿 补 减 免 退".split()
+_AFTER_WORDS = sorted(BENEFIT_WORDS | {"优惠", "待遇", *_VERBS}, key=len, reverse=True)
+_BEFORE_WORDS = sorted({"资助", "扶持", "支持", *_VERBS}, key=len, reverse=True)
+_ATTACHED_AFTER = "|".join([_HOW_MUCH, *_AFTER_WORDS, "多少", _ATTACHED_EN])
+_ATTACHED_BEFORE = "|".join([_HOW_MUCH, *_BEFORE_WORDS, "多少", _ATTACHED_EN])
+_CONNECT = (
+    r"有没有|能不能|可不可以|可以|能否|是否|怎么|如何|给予|享受|哪些|什么|方面|之类"
+    r"|[的有能可会给咋还都也啥上等到\s]|(?:for|on|of|to|the|a|an|any|is|are|there)\b"
+)
+_ATTACHED_AFTER_RE = re.compile(rf"(?:(?:{_CONNECT})*(?:{_ATTACHED_AFTER}))+")
+_ATTACHED_BEFORE_RE = re.compile(rf"(?:(?:{_ATTACHED_BEFORE})(?:{_CONNECT})*)+$")
+ATTACHED_WINDOW = 24  # characters looked at on either side of the benefit kind
+# What still asks for this policy's money once the foreign benefit is blanked: a benefit word
+# (not 政策 alone: "高新技术企业税收减免政策" asks about a tax policy; 科研经费 is money the
+# policy gives, 研发经费 a firm's own spending), a policy word ending in a grant word (后补助,
+# 运行补贴), or a how-much phrase.
+ASKED_BENEFITS = (BENEFIT_WORDS - {"政策"}) | frozenset(
+    "科研经费 subsidy subsidies award awards grant grants funding reward rewards bonus".split()
+)
+_GRANT_ENDINGS = ("补贴", "补助", "奖补", "奖励", "资助")
+_ASKS_HOW_MUCH = re.compile(_HOW_MUCH)
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -131,7 +184,7 @@ class Retriever:
     def search(self, query: str, k: int = 5) -> SearchResult:
         np = self._np
         text = prepare(query or "")
-        masked = self.lexicon.mask_out_of_scope(text)
+        masked, foreign = self._mask(text)
         weights, evidence_weights = self._query_weights(masked)
         unit_kw = self._bm25(weights)
         unit_ev = self._bm25(evidence_weights)
@@ -155,6 +208,10 @@ class Retriever:
         fused[0] = -np.inf
 
         in_scope, confidence = self._scope(text, masked != text, evidence, float(cosine.max(initial=0.0)))
+        if foreign and not self._asks_for_benefit(masked):
+            # it asks about a benefit the policy never gives ("高企房租补贴"): out of scope, however
+            # strong the covered thing's words; the articles stay ranked for the "related" note
+            in_scope, confidence = False, 0.0
         if not in_scope and masked == text and self._about_the_policy(text):
             in_scope, confidence = True, 0.5
         unit_fused = unit_kw_norm + W_VECTOR * cosine
@@ -169,16 +226,51 @@ class Retriever:
     def analyse(self, query: str) -> dict:
         """What the search saw: prepared text, alias additions, tokens (for debugging, eval)."""
         text = prepare(query or "")
-        masked = self.lexicon.mask_out_of_scope(text)
+        masked, foreign = self._mask(text)
         expansion = self.lexicon.expand(masked)
         stripped, figures = split_numbers(masked)
         return {
             "text": text,
             "masked": masked,
+            "foreign_benefit": foreign,
+            "asks_for_benefit": self._asks_for_benefit(masked),
             "alias_terms": list(expansion.terms),
             "figures": figures,
             "tokens": self.index.tokenizer.tokens(stripped),
         }
+
+    def _mask(self, text: str) -> tuple[str, bool]:
+        """(`text` with the out-of-scope phrases blanked, whether it names a foreign benefit kind).
+
+        A foreign benefit kind takes the benefit words attached to it along (see _ATTACHED_*).
+        """
+        masked = self.lexicon.mask_out_of_scope(text)
+        spans = self.lexicon.foreign_benefit_spans(text)
+        if not spans:
+            return masked, False
+        merged: list[list[int]] = []
+        for start, end in spans:  # sorted; overlapping ones (用电|电价 in 用电价格) are one
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        chars = list(masked)
+        for start, end in merged:
+            before = _ATTACHED_BEFORE_RE.search(text[max(0, start - ATTACHED_WINDOW) : start])
+            after = _ATTACHED_AFTER_RE.match(text[end : end + ATTACHED_WINDOW])
+            start -= len(before.group()) if before else 0
+            end += len(after.group()) if after else 0
+            chars[start:end] = " " * (end - start)
+        return "".join(chars), True
+
+    def _asks_for_benefit(self, masked: str) -> bool:
+        """Whether `masked` (foreign benefits blanked) still asks for money: a benefit word other
+        than 政策 ("高企认定奖励和所得税优惠") or a how-much phrase ("…还能拿多少")."""
+        if _ASKS_HOW_MUCH.search(masked):
+            return True
+        stripped, _ = split_numbers(masked)
+        words = self.index.tokenizer.words(stripped)
+        return any(w in ASKED_BENEFITS or w.endswith(_GRANT_ENDINGS) for w in words)
 
     def _query_weights(self, text: str) -> tuple[dict[int, float], dict[int, float]]:
         """(ranking weights, evidence weights) per vocabulary id.

@@ -194,6 +194,22 @@ def test_out_of_scope(engine, text):
     assert reply.covered is False
 
 
+@pytest.mark.parametrize(("text", "related"), [("高企房租补贴", 15), ("研发费用加计扣除", 16),
+                                             ("科技型中小企业有没有贷款贴息", 15), ("rent subsidy for high-tech enterprises", 15)])
+def test_a_benefit_the_policy_never_gives_is_out_of_scope_with_the_related_article(engine, text, related):
+    reply = engine.turn("q", text)
+    assert_contract(reply)
+    assert reply.covered is False and reply.intent == "out_of_scope"
+    assert [c.article for c in reply.citations] == [related]
+
+
+@pytest.mark.parametrize(("text", "article"), [("高企认定奖励和所得税优惠", 15), ("研发费用加计扣除后还能拿研发补助吗", 16)])
+def test_a_foreign_benefit_next_to_this_policy_s_money_is_still_answered(engine, text, article):
+    reply = engine.turn("q", text)
+    assert_contract(reply)
+    assert reply.covered and reply.citations[0].article == article
+
+
 def test_article_lookup(engine):
     reply = engine.turn("q", "第十五条")
     assert [c.clause for c in reply.citations] == ["15.1", "15.2"]

@@ -103,6 +103,34 @@ def test_a_real_question_naming_another_programme_is_answered(retriever, case):
     assert result.in_scope and result.articles[0].article == case["article"]
 
 
+@pytest.mark.parametrize("case", CASES["foreign_benefit"], ids=lambda c: c["text"])
+def test_a_covered_thing_asked_about_in_a_benefit_the_policy_never_gives_is_out_of_scope(retriever, case):
+    result = retriever.search(case["text"])
+    assert result.in_scope is False and result.confidence == 0.0
+    assert result.articles[0].article == case["article"]  # still ranked: the engine names it as related
+
+
+@pytest.mark.parametrize("case", CASES["foreign_benefit_and_ours"], ids=lambda c: c["text"])
+def test_a_foreign_benefit_next_to_this_policy_s_money_is_answered(retriever, case):
+    result = retriever.search(case["text"])
+    assert result.in_scope and result.articles[0].article == case["article"]
+
+
+@pytest.mark.parametrize("case", CASES["close_but_ours"], ids=lambda c: c["text"])
+def test_words_near_a_foreign_benefit_that_the_policy_has_stay_in_scope(retriever, case):
+    result = retriever.search(case["text"])
+    assert result.in_scope and result.articles[0].article == case["article"]
+
+
+def test_analyse_reports_the_foreign_benefit_and_what_is_left(retriever):
+    seen = retriever.analyse("高企房租补贴能拿多少")
+    assert seen["foreign_benefit"] and not seen["asks_for_benefit"]
+    assert seen["masked"].strip() == "高企"  # 房租 with 补贴能拿多少 attached to it
+    seen = retriever.analyse("高企认定奖励和房租补贴")
+    assert seen["foreign_benefit"] and seen["asks_for_benefit"]
+    assert not retriever.analyse("高企认定奖励")["foreign_benefit"]
+
+
 @pytest.mark.parametrize("text", CASES["general"])
 def test_a_general_question_about_the_policy_is_in_scope(retriever, text):
     result = retriever.search(text)

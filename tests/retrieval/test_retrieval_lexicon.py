@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 from retrieval_cases import CASES
 
 from retrieval.corpus import load_policy
-from retrieval.lexicon import ALIASES_PATH, fold, load_lexicon, parse_aliases
+from retrieval.lexicon import (
+    ALIASES_PATH,
+    FOREIGN_BENEFITS_KEY,
+    OUT_OF_SCOPE_KEY,
+    fold,
+    lexicon_from_json,
+    lexicon_to_json,
+    load_lexicon,
+    parse_aliases,
+)
 from retrieval.textproc import prepare
 
 LEX = load_lexicon()
@@ -27,6 +38,49 @@ def test_alias_does_not_fire_inside_a_longer_policy_term(case):
 def test_out_of_scope_phrases_are_masked(case):
     masked = LEX.mask_out_of_scope(prepare(case["text"]))
     assert case["phrase"] not in masked and len(masked) == len(prepare(case["text"]))
+
+
+@pytest.mark.parametrize("case", CASES["not_masked"], ids=lambda c: c["text"])
+def test_english_foreign_benefits_match_whole_words_only(case):
+    assert case["phrase"] in LEX.mask_out_of_scope(prepare(case["text"]))
+    assert not LEX.foreign_benefit_spans(prepare(case["text"]))
+
+
+def test_foreign_benefit_spans_find_every_occurrence():
+    text = prepare("房租补贴和房租减免")
+    assert LEX.foreign_benefit_spans(text) == ((0, 2), (5, 7))
+    assert LEX.foreign_benefit_spans(prepare("高企认定奖励")) == ()
+
+
+def test_the_two_out_of_scope_lists_are_kept_apart():
+    programmes = {v for v in LEX.out_of_scope}
+    benefits = {v for v in LEX.foreign_benefits}
+    assert ("专精特新",) in programmes and ("上市",) in programmes
+    assert ("所得税",) in benefits and ("房租",) in benefits and ("rent",) in benefits
+    assert not programmes & benefits
+
+
+def test_no_foreign_benefit_is_something_the_policy_gives():
+    """A benefit kind listed as foreign must not be in the policy's text (one clause for A+B)."""
+    policy = load_policy()
+    text = fold(policy.text)
+    clauses = [fold(c.text) for a in policy.articles for c in a.clauses]
+    found = [v for v in LEX.foreign_benefits if len(v) == 1 and v[0] in text]
+    found += [v for v in LEX.foreign_benefits if any(all(p in c for p in v) for c in clauses)]
+    assert not found, f"aliases.yaml 本政策不提供的待遇 lists wording the policy uses: {found}"
+
+
+def test_the_lexicon_survives_the_index_manifest():
+    again = lexicon_from_json(json.loads(json.dumps(lexicon_to_json(LEX), ensure_ascii=False)))
+    assert again == LEX
+    assert again.foreign_benefit_spans(prepare("高企房租")) == LEX.foreign_benefit_spans(prepare("高企房租"))
+
+
+def test_parse_aliases_separates_the_two_keys():
+    data = {"高新技术企业": ["高企"], OUT_OF_SCOPE_KEY: ["专精特新"], FOREIGN_BENEFITS_KEY: ["房租", "Rent"]}
+    aliases, programmes, benefits = parse_aliases(data)
+    assert [a.terms for a in aliases] == [("高新技术企业",)]
+    assert programmes == (("专精特新",),) and benefits == (("房租",), ("rent",))
 
 
 def test_every_policy_word_in_the_files_is_the_policy_s_own_wording():
