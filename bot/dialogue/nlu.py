@@ -321,15 +321,25 @@ def extract_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> Figur
     return finding
 
 
-_COUNT_RE = re.compile(r"([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*(个|项|笔|份|宗)")
-_EACH_RE = re.compile(r"每(个|项|笔|份|宗)|各|均为|都是|分别都")
+_COUNT_RE = re.compile(
+    r"([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:个|项|笔|份|宗)(?!月)"
+    r"|(?i:\b([0-9]{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+)?"
+    r"(?:deals|projects|contracts|transactions|items|achievements)\b)"
+)
+_EACH_RE = re.compile(r"每(个|项|笔|份|宗)|各|均为|都是|分别都|(?i:\beach\b|\bper (deal|project|contract)\b)")
+_ENGLISH_COUNTS = {w: i for i, w in enumerate("two three four five six seven eight nine ten".split(), start=2)}
 
 
 def _each_count(text: str) -> int | None:
+    """"3个项目，每个成交额200万" / "每个项目200万，一共3个" / "5 deals, each 15 million": the count."""
     m = _COUNT_RE.search(text)
-    if not m or not _EACH_RE.search(text, m.end()):
+    if not m or not _EACH_RE.search(text):
         return None
-    count = cn_or_int(m.group(1).replace("两", "二"))
+    if m.group(1):
+        count = cn_or_int(m.group(1).replace("两", "二"))
+    else:
+        word = m.group(2).lower()
+        count = _ENGLISH_COUNTS.get(word) or (int(word) if word.isdigit() else None)
     return count if count and 1 < count <= 50 else None
 
 
