@@ -3,7 +3,7 @@
 Behaviours (README "Telegram"; the flow is drawn in flow.mmd):
 - /start, /help -> turn("/help"); /check, /articles, /article N, /reset -> the same slash text.
   /delete asks for confirmation with two buttons; "确认删除" erases the engine session and this
-  chat's rows in telegram.sqlite3.
+  chat's rows in telegram.sqlite3 (its inbox updates included).
 - Text -> turn(text). Button press -> turn(choice=label) when the button belongs to the chat's live
   prompt; any other press (an older message, a keyboard from before a /reset, unknown data) is stale
   and gets a fresh prompt: the live question and its buttons again. The pressed keyboard is removed,
@@ -17,6 +17,8 @@ Behaviours (README "Telegram"; the flow is drawn in flow.mmd):
 - Errors: 403 marks the chat inactive (no retries); a 400 "can't parse entities" resends the part
   as plain text; timeouts are retried twice (the engine turn is not repeated); anything else is
   logged (type and frames, never the message text) and the user gets an apology.
+- Nothing fetched is lost to a kill: each update is in telegram.sqlite3's inbox before Telegram is
+  told it arrived, until it is processed; post_init replays what a killed run left (inbox.py).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from telegram.ext import (
 
 from bot.dialogue.reply import Reply
 from bot.telegram import texts
+from bot.telegram.inbox import InboxQueue
 from bot.telegram.keyboards import delete_keyboard, new_token, parse_press
 from bot.telegram.processor import ChatOrderedProcessor
 from bot.telegram.render import render_text
@@ -148,6 +151,8 @@ class TelegramFrontEnd:
         app.add_error_handler(self.on_error)
 
     async def post_init(self, app: Application) -> None:
+        if isinstance(app.update_queue, InboxQueue):  # before polling / the webhook starts
+            app.update_queue.replay(app.bot)
         try:
             await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
         except TelegramError as exc:
@@ -215,7 +220,7 @@ class TelegramFrontEnd:
             return
         press = parse_press(query.data)
         if press is not None and press.kind == "delete":
-            await self._confirm_delete(context, query, chat_id, press.token, press.confirm)
+            await self._confirm_delete(context, query, chat_id, press.token, press.confirm, update.update_id)
             return
         if press is not None:
             prompt = self.store.get_prompt(chat_id)
@@ -257,8 +262,9 @@ class TelegramFrontEnd:
     def _engine_turn(self, sid: str, text: str | None, choice: str | None, update_id: int) -> Reply:
         reply = self.engine.turn(sid, choice=choice) if choice is not None else self.engine.turn(sid, text)
         # Recorded as soon as the session has advanced: a redelivery after a crash while sending
-        # must not advance it again.
-        self.store.mark_processed(update_id)
+        # must not advance it again. The WAL truncation an emptied inbox calls for waits until the
+        # reply is out (the processor marks the update again after the handler).
+        self.store.mark_processed(update_id, settle=False)
         return reply
 
     async def _press_turn(self, update: Update, context, prompt: Prompt, label: str) -> None:
@@ -286,13 +292,13 @@ class TelegramFrontEnd:
         reply = Reply(session=session_id(chat_id), reply=body, asks=prompt.asks, choices=prompt.choices)
         await self.sender.send_reply(bot, chat_id, reply, reply_to)
 
-    async def _confirm_delete(self, context, query, chat_id: int, token: str, confirm: bool) -> None:
+    async def _confirm_delete(self, context, query, chat_id: int, token: str, confirm: bool, update_id: int) -> None:
         if not await asyncio.to_thread(self.store.take_delete_token, chat_id, token):
             await self.sender.send_text(context.bot, chat_id, texts.DELETE_STALE)
             return
         if confirm:
             await asyncio.to_thread(self.engine.delete_session, session_id(chat_id))
-            await asyncio.to_thread(self.store.forget_chat, chat_id)
+            await asyncio.to_thread(self.store.forget_chat, chat_id, update_id)
             log.info("chat %s: all stored data deleted on request", chat_id)
         note = texts.DELETED if confirm else texts.DELETE_CANCELLED
         if query.message is not None:
@@ -354,6 +360,7 @@ def build_application(
         .token(token)
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
         .concurrent_updates(ChatOrderedProcessor(store, parallel=parallel))
+        .update_queue(InboxQueue(store))  # each update on disk before its offset is confirmed
         # one connection per handler that can be sending at once (+ a few for error replies): a
         # bigger pool only costs CPU, httpcore scans every pooled connection on each request
         .connection_pool_size(parallel + 8)

@@ -4,7 +4,9 @@ PTB starts one task per update in arrival order and hands it to `do_process_upda
 to the per-chat lock below is synchronous (no await), so the lock's FIFO queue holds a chat's
 updates in the order Telegram sent them; different chats run in parallel, at most `parallel` at a
 time. An update whose id is already recorded as processed (a redelivery after a restart, or the
-same update twice) is dropped without running.
+same update twice) is dropped without running. Every update that ran is marked processed, which
+also deletes it from the store's inbox (inbox.py); one whose processing was cut short (a kill, a
+cancelled task) stays there and is replayed at the next start.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         if key is None:
             async with self._parallel:
                 await coroutine
+            if isinstance(update, Update):  # also takes it out of the inbox
+                await asyncio.to_thread(self.store.mark_processed, update.update_id)
             return
         lock, waiting = self._chats.setdefault(key, (asyncio.Lock(), [0]))
         waiting[0] += 1

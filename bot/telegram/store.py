@@ -1,15 +1,22 @@
 """telegram.sqlite3 in the data dir: what the Telegram front end itself must remember across restarts.
 
     processed   (bot_id, update_id)        updates already handled: a redelivery is skipped
+    inbox       (bot_id, update_id) -> chat_id, update JSON, attempts
+                                            updates received but not yet processed (inbox.py)
     prompts     chat_id -> token, message_id, asks, choices   the live question and its buttons
     deletes     chat_id -> token            a pending /delete confirmation
     inactive    chat_id -> since            chats that blocked the bot (403)
 
-No user text is stored here (asks/choices are the bot's own words). secure_delete is on and the
-WAL is truncated after a /delete, so no bytes of a forgotten prompt linger in free pages. Prompts,
-blocked chats and recent update ids are mirrored in memory; SQLite is written through. A corrupt file is moved aside and a
-fresh one created; a failing write is logged and the bot carries on (the engine's session store
-is the state that matters).
+User text is stored only in the inbox, and only while its update is pending: an update is written
+there before Telegram is told it arrived (so a kill -9 cannot lose it) and deleted in the same
+transaction that marks it processed. secure_delete zeroes deleted rows, and whenever the inbox
+drains (and after a /delete) the WAL is checkpointed and truncated, so no bytes of a processed
+update or a forgotten chat linger in free pages or in the log. Under a steady load that never lets
+the inbox drain, old log frames are overwritten as SQLite recycles its WAL (~1000 pages). Everything
+else is the bot's own words (asks/choices) or ids. Prompts, blocked chats, recent update ids and
+the inbox's ids are mirrored in memory; SQLite is written through. A corrupt file is moved aside
+and a fresh one created; a failing write is logged and the bot carries on (the engine's session
+store is the state that matters).
 """
 
 from __future__ import annotations
@@ -32,8 +39,12 @@ CREATE TABLE IF NOT EXISTS prompts (chat_id INTEGER PRIMARY KEY, token TEXT, mes
                                     asks TEXT NOT NULL, choices TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS deletes (chat_id INTEGER PRIMARY KEY, token TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS inactive (chat_id INTEGER PRIMARY KEY, since REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS inbox (bot_id INTEGER NOT NULL, update_id INTEGER NOT NULL, chat_id INTEGER,
+                                  data TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                                  PRIMARY KEY (bot_id, update_id));
 """
 KEEP_PROCESSED = 20_000
+MAX_ATTEMPTS = 3  # an inbox update replayed this often without being processed is dropped
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,8 @@ class TelegramStore:
         self._seen_order: deque[int] = deque()
         self._inactive: set[int] = set()
         self._prompts: dict[int, Prompt] = {}
+        self._inbox: dict[int, int | None] = {}  # update_id -> chat_id of the rows in `inbox`
+        self._scrub = False  # inbox rows were deleted since the WAL was last truncated
         self._load()
 
     # -- opening -------------------------------------------------------------------------------
@@ -97,6 +110,8 @@ class TelegramStore:
         self._inactive = {chat_id for (chat_id,) in self._query("SELECT chat_id FROM inactive", ())}
         for chat_id, token, message_id, asks, choices in self._query("SELECT * FROM prompts", ()):
             self._prompts[chat_id] = Prompt(token, message_id, json.loads(asks), json.loads(choices))
+        rows = self._query("SELECT update_id, chat_id FROM inbox WHERE bot_id=?", (self.bot_id,))
+        self._inbox = dict(rows)
 
     def close(self) -> None:
         with self._lock:
@@ -125,6 +140,14 @@ class TelegramStore:
         except sqlite3.Error as exc:
             log.warning("telegram store write failed: %s", exc)
 
+    def _truncate_wal(self) -> None:
+        """Copy the log into the file and empty it: old page images (deleted rows) must not linger."""
+        try:
+            with self._lock:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            log.warning("telegram store checkpoint failed: %s", exc)
+
     # -- processed updates (memory check is synchronous: it must not yield, see processor.py) -----
     def _remember(self, update_id: int) -> None:
         if update_id in self._seen:
@@ -137,16 +160,72 @@ class TelegramStore:
     def is_processed(self, update_id: int) -> bool:
         return update_id in self._seen
 
-    def mark_processed(self, update_id: int) -> None:
-        if update_id in self._seen:
+    def mark_processed(self, update_id: int, *, settle: bool = True) -> None:
+        """Recorded as processed and, in the same transaction, taken out of the inbox. Then, unless
+        `settle` is False (the caller is about to send a reply and settles later by marking the
+        update again), the WAL is truncated if that emptied the inbox."""
+        if update_id not in self._seen:
+            self._remember(update_id)
+            statements = [("INSERT OR IGNORE INTO processed VALUES (?, ?)", (self.bot_id, update_id))]
+            if update_id % 1000 == 0:
+                statements.append(
+                    ("DELETE FROM processed WHERE bot_id=? AND update_id < ?", (self.bot_id, update_id - KEEP_PROCESSED))
+                )
+            if update_id in self._inbox:
+                self._inbox.pop(update_id, None)
+                self._scrub = True
+                statements.append(("DELETE FROM inbox WHERE bot_id=? AND update_id=?", (self.bot_id, update_id)))
+            self._write(*statements)
+        if settle:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Once the inbox is empty, no page image of a deleted inbox row may stay in the log."""
+        if self._scrub and not self._inbox:
+            self._scrub = False
+            self._truncate_wal()
+
+    # -- the inbox: updates received, not yet processed (see inbox.py) ---------------------------------
+    def inbox_add(self, update_id: int, chat_id: int | None, data: str) -> None:
+        """Kept until mark_processed(update_id); an update already processed is not stored again."""
+        if update_id in self._seen or update_id in self._inbox:
             return
-        self._remember(update_id)
-        statements = [("INSERT OR IGNORE INTO processed VALUES (?, ?)", (self.bot_id, update_id))]
-        if update_id % 1000 == 0:
-            statements.append(
-                ("DELETE FROM processed WHERE bot_id=? AND update_id < ?", (self.bot_id, update_id - KEEP_PROCESSED))
-            )
-        self._write(*statements)
+        self._inbox[update_id] = chat_id
+        self._write(("INSERT OR IGNORE INTO inbox VALUES (?, ?, ?, ?, 0)", (self.bot_id, update_id, chat_id, data)))
+
+    def inbox_pending(self) -> list[tuple[int, str]]:
+        """(update_id, update JSON) of every unprocessed update, oldest first, each counted as one
+        more attempt; one that was already replayed MAX_ATTEMPTS times is dropped instead (it
+        probably kills the process)."""
+        rows = self._query(
+            "SELECT update_id, data, attempts FROM inbox WHERE bot_id=? ORDER BY update_id", (self.bot_id,)
+        )
+        pending, dropped = [], []
+        for update_id, data, attempts in rows:
+            if update_id in self._seen:  # processed after all
+                dropped.append(update_id)
+            elif attempts >= MAX_ATTEMPTS:
+                log.warning("update %s dropped from the inbox after %d replays", update_id, attempts)
+                dropped.append(update_id)
+            else:
+                pending.append((update_id, data))
+        self.inbox_drop(*dropped)
+        if pending:
+            self._write(("UPDATE inbox SET attempts = attempts + 1 WHERE bot_id=?", (self.bot_id,)))
+        return pending
+
+    def inbox_drop(self, *update_ids: int) -> None:
+        """Out of the inbox without being processed (undecodable, or given up on)."""
+        if not update_ids:
+            return
+        for update_id in update_ids:
+            self._inbox.pop(update_id, None)
+        self._scrub = True
+        self._write(*(("DELETE FROM inbox WHERE bot_id=? AND update_id=?", (self.bot_id, u)) for u in update_ids))
+        self._settle()
+
+    def inbox_ids(self) -> list[int]:
+        return sorted(u for (u,) in self._query("SELECT update_id FROM inbox WHERE bot_id=?", (self.bot_id,)))
 
     # -- live prompt per chat --------------------------------------------------------------------
     def get_prompt(self, chat_id: int) -> Prompt | None:
@@ -189,16 +268,20 @@ class TelegramStore:
             self._write(("DELETE FROM inactive WHERE chat_id=?", (chat_id,)))
 
     # -- /delete ---------------------------------------------------------------------------------
-    def forget_chat(self, chat_id: int) -> None:
+    def forget_chat(self, chat_id: int, up_to: int | None = None) -> None:
+        """Every row about the chat, including its inbox updates (those up to update `up_to`, the
+        confirming press: later ones were sent after the /delete and are still to be answered)."""
         self._inactive.discard(chat_id)
         self._prompts.pop(chat_id, None)
+        last = up_to if up_to is not None else 2**62
+        for update_id, chat in list(self._inbox.items()):
+            if chat == chat_id and update_id <= last:
+                self._inbox.pop(update_id, None)
         self._write(
             ("DELETE FROM prompts WHERE chat_id=?", (chat_id,)),
             ("DELETE FROM deletes WHERE chat_id=?", (chat_id,)),
             ("DELETE FROM inactive WHERE chat_id=?", (chat_id,)),
+            ("DELETE FROM inbox WHERE bot_id=? AND chat_id=? AND update_id<=?", (self.bot_id, chat_id, last)),
         )
-        try:  # old page images must not linger in the write-ahead log either
-            with self._lock:
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error as exc:
-            log.warning("telegram store checkpoint failed: %s", exc)
+        self._scrub = False
+        self._truncate_wal()  # old page images must not linger in the write-ahead log either

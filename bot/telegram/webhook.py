@@ -2,8 +2,9 @@
 webhook server needs tornado, which this project does not install).
 
     POST <path of --webhook-url>, header X-Telegram-Bot-Api-Secret-Token: <secret>, body: an Update
-    -> 200 and the update is queued for the Application; wrong path 404, wrong method 405,
-       wrong/missing secret 403, bad JSON 400, body over 1 MB 413.
+    -> 200 once the update is queued for the Application (with inbox.InboxQueue: once it is in the
+       inbox on disk, so Telegram stops resending only what a kill -9 cannot lose);
+       wrong path 404, wrong method 405, wrong/missing secret 403, bad JSON 400, body over 1 MB 413.
 
 The secret is derived from the bot token (sha256), so it survives restarts without being stored.
 """

@@ -7,6 +7,7 @@
         tg.press(42, "企业")                         # press the button labelled 企业 on the latest keyboard
         tg.fail_next("sendMessage", 429, retry_after=1)
         tg.block(42)                                # every send to chat 42 answers 403
+        tg.confirmed(update_id)                     # delivered for good: Telegram will not resend it
 
 Every call is recorded in `tg.calls` on arrival (method, decoded params; HTTP status once answered,
 0 until then). Parameters are decoded
@@ -255,6 +256,11 @@ class FakeTelegram:
                     return self.press_data(chat_id, sent["message_id"], button["callback_data"])
         raise AssertionError(f"no button {label!r} in chat {chat_id}; buttons: {self.buttons(chat_id)}")
 
+    def inline_query(self, user_id: int, query: str) -> dict:
+        """An inline query: an update without a chat."""
+        inline = {"id": str(next(self._callback_ids)), "from": self._user(user_id), "query": query, "offset": ""}
+        return self.push_update({"inline_query": inline})
+
     def my_chat_member(self, chat_id: int, status: str) -> dict:
         old = "member" if status == "kicked" else "kicked"
         member = {"chat": self._chat(chat_id, "private"), "from": self._user(chat_id), "date": int(time.time()),
@@ -266,6 +272,15 @@ class FakeTelegram:
     def calls_to(self, method: str) -> list[Call]:
         with self._cond:
             return [c for c in self.calls if c.method == method]
+
+    def confirmed(self, update_id: int) -> bool:
+        """Telegram considers the update delivered and will not send it again: a getUpdates call
+        with a higher offset has arrived, or a webhook POST of it was answered 2xx."""
+        polled = any((to_int(c.params.get("offset")) or 0) > update_id for c in self.calls_to("getUpdates"))
+        pushed = any(c.params["update_id"] == update_id and c.status == 200 for c in self.calls_to("webhook-delivery"))
+        with self._cond:
+            pending = any(u["update_id"] == update_id for u in self._pending)
+        return (polled or pushed) and not pending
 
     def bot_messages(self, chat_id: int | None = None) -> list[dict]:
         """Messages the bot sent successfully (current state, after edits), oldest first."""

@@ -8,12 +8,15 @@ Script: /help; /check -> org type (buttons) -> recognitions (multi-select button
 turn, "完成" ends) -> R&D spend (typed, "1200万") -> 高企? (buttons 是/否) -> report with benefits
 and citations. Also: "高企能拿多少" (one-shot answer with citations),
 "长文" (a reply of ~9000 UTF-16 units), "echo:<text>" (the text back), "m<n>" ("收到 m<n>"),
-"boom <anything>" (raises, with the text in the exception message), /articles, /article N, /reset.
+"boom <anything>" (raises, with the text in the exception message), /articles, /article N, /reset,
+"stall:<text>" (logs "scripted engine: stalling", sleeps `stall` seconds, then the text back: a turn
+a kill -9 can land in).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -23,6 +26,8 @@ from pathlib import Path
 
 from bot.dialogue.reply import Citation, Reply
 from calculators.models import Benefit
+
+log = logging.getLogger(__name__)
 
 ORG_CHOICES = ["企业", "高校", "科研院所"]
 YES_NO = ["是", "否"]
@@ -51,8 +56,9 @@ def long_text() -> str:
 
 
 class ScriptedEngine:
-    def __init__(self, db_path: Path | str | None = None, delay: float = 0.0):
+    def __init__(self, db_path: Path | str | None = None, delay: float = 0.0, stall: float = 0.0):
         self.delay = delay
+        self.stall = stall
         self.history: list[tuple[str, str | None, str | None]] = []
         self.deleted: list[str] = []
         self._lock = threading.Lock()
@@ -71,6 +77,9 @@ class ScriptedEngine:
                 self.history.append((session_id, text, choice))
             if self.delay:
                 time.sleep(self.delay)
+            if (text or "").startswith("stall:"):
+                log.info("scripted engine: stalling for %ss", self.stall)
+                time.sleep(self.stall)
             state = self.state(session_id)
             reply = self._respond(session_id, state, (text or "").strip(), choice)
             with self._lock:
@@ -122,8 +131,8 @@ class ScriptedEngine:
                 raise RuntimeError(f"engine failure while handling {text!r}")
             if text == "长文":
                 return reply(long_text(), intent="answer")
-            if text.startswith("echo:"):
-                return reply(text[5:], intent="answer")
+            if text.startswith(("echo:", "stall:")):
+                return reply(text.partition(":")[2], intent="answer")
             if re.fullmatch(r"m\d+", text):
                 return reply(f"收到 {text}", intent="answer")
             if "高企" in text and step not in ("org", "quals", "rd", "hnte"):
