@@ -94,6 +94,7 @@ class Lexicon:
     aliases: tuple[Alias, ...]
     out_of_scope: tuple[tuple[str, ...], ...] = ()  # phrases naming programmes the policy lacks
     foreign_benefits: tuple[tuple[str, ...], ...] = ()  # kinds of benefit the policy never gives
+    other_places: tuple[str, ...] = ()  # other cities and higher governments' departments
 
     def __post_init__(self) -> None:
         words = set(self.terms)
@@ -115,6 +116,7 @@ class Lexicon:
         object.__setattr__(self, "_mask_index", _first_char_index(masks))
         foreign = ((v[0], i) for i, v in enumerate(self.foreign_benefits))
         object.__setattr__(self, "_foreign_index", _first_char_index(foreign))
+        object.__setattr__(self, "_place_index", _first_char_index((w, i) for i, w in enumerate(self.other_places)))
 
     def _occurrences(self, text: str, index: dict) -> list[tuple[int, int, int]]:
         """(start, end, alias number) of every indexed string in `text`, longest first."""
@@ -144,6 +146,16 @@ class Lexicon:
                 for start, end in spans:
                     chars[start:end] = " " * (end - start)
         return "".join(chars)
+
+    def other_place_mentions(self, text: str) -> tuple[tuple[int, int], ...]:
+        """(start, end) of each mention of another place or a higher government's department, in
+        text order; the longest wins where two overlap (呼和浩特 over 呼市 is not needed: both
+        are listed), Latin words whole (``baotou``)."""
+        spans: list[tuple[int, int]] = []
+        for start, end, _ in self._occurrences(text, self._place_index):
+            if _word_edges(text, start, end) and _free(spans, start, end):
+                spans.append((start, end))
+        return tuple(sorted(spans))
 
     def foreign_benefit_spans(self, text: str) -> tuple[tuple[int, int], ...]:
         """(start, end) of every occurrence of a benefit kind the policy never gives, in text order.
@@ -219,6 +231,7 @@ def read_terms(path: Path = TERMS_PATH) -> tuple[str, ...]:
 
 OUT_OF_SCOPE_KEY = "本政策未涉及"
 FOREIGN_BENEFITS_KEY = "本政策不提供的待遇"
+OTHER_PLACES_KEY = "其他地区和上级部门"
 
 
 def lexicon_to_json(lexicon: Lexicon) -> dict:
@@ -229,6 +242,7 @@ def lexicon_to_json(lexicon: Lexicon) -> dict:
         ],
         "out_of_scope": [list(v) for v in lexicon.out_of_scope],
         "foreign_benefits": [list(v) for v in lexicon.foreign_benefits],
+        "other_places": list(lexicon.other_places),
     }
 
 
@@ -239,6 +253,7 @@ def lexicon_from_json(data: dict) -> Lexicon:
         aliases,
         tuple(tuple(v) for v in data["out_of_scope"]),
         tuple(tuple(v) for v in data.get("foreign_benefits", ())),
+        tuple(data.get("other_places", ())),
     )
 
 
@@ -264,20 +279,27 @@ def _variants(key: str, values: list, normalize) -> tuple[tuple[str, ...], ...]:
     return tuple(dict.fromkeys(variants))
 
 
-def parse_aliases(
-    data: object, *, normalize=lambda s: s
-) -> tuple[tuple[Alias, ...], tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
-    """(aliases, out-of-scope programme phrases, foreign benefit kinds) from the loaded YAML mapping.
+@dataclass(frozen=True)
+class ParsedAliases:
+    aliases: tuple[Alias, ...] = ()
+    out_of_scope: tuple[tuple[str, ...], ...] = ()  # 本政策未涉及
+    foreign_benefits: tuple[tuple[str, ...], ...] = ()  # 本政策不提供的待遇
+    other_places: tuple[str, ...] = ()  # 其他地区和上级部门
+
+
+def parse_aliases(data: object, *, normalize=lambda s: s) -> ParsedAliases:
+    """The aliases and the three lists that are not aliases, from the loaded YAML mapping.
 
     Raises ValueError naming a malformed entry.
     """
     if data is None:
-        return (), (), ()
+        return ParsedAliases()
     if not isinstance(data, dict):
         raise ValueError("aliases.yaml: expected a mapping 原文用语: [叫法, ...]")
     aliases = []
     out_of_scope: tuple[tuple[str, ...], ...] = ()
     foreign_benefits: tuple[tuple[str, ...], ...] = ()
+    other_places: list[str] = []
     for key, values in data.items():
         if not isinstance(key, str) or not isinstance(values, list):
             raise ValueError(f"aliases.yaml: entry {key!r} must map text to a list of variants")
@@ -287,9 +309,15 @@ def parse_aliases(
         if key.strip() == FOREIGN_BENEFITS_KEY:
             foreign_benefits += _variants(key, values, normalize)
             continue
+        if key.strip() == OTHER_PLACES_KEY:
+            for variant in _variants(key, values, normalize):
+                if len(variant) != 1:
+                    raise ValueError(f"aliases.yaml: {key}: {'+'.join(variant)!r} must be one name, not A+B")
+                other_places.append(variant[0])
+            continue
         terms = tuple(fold(normalize(t)) for t in key.split())
         aliases.append(Alias(terms, _variants(key, values, normalize)))
-    return tuple(aliases), out_of_scope, foreign_benefits
+    return ParsedAliases(tuple(aliases), out_of_scope, foreign_benefits, tuple(dict.fromkeys(other_places)))
 
 
 @cache
@@ -300,5 +328,11 @@ def load_lexicon(terms_path: Path = TERMS_PATH, aliases_path: Path = ALIASES_PAT
 
     data = yaml.safe_load(aliases_path.read_text(encoding="utf-8")) if aliases_path.exists() else None
     terms = read_terms(terms_path) if terms_path.exists() else ()
-    aliases, out_of_scope, foreign_benefits = parse_aliases(data, normalize=normalize)
-    return Lexicon(tuple(fold(normalize(t)) for t in terms), aliases, out_of_scope, foreign_benefits)
+    parsed = parse_aliases(data, normalize=normalize)
+    return Lexicon(
+        tuple(fold(normalize(t)) for t in terms),
+        parsed.aliases,
+        parsed.out_of_scope,
+        parsed.foreign_benefits,
+        parsed.other_places,
+    )

@@ -124,6 +124,24 @@ _ASKS_HOW_MUCH = re.compile(_HOW_MUCH)
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
+# Another city or a higher government's department (``其他地区和上级部门``) named as the owner of
+# what is asked ("包头市高企奖励多少", "自治区科技厅对高企奖多少", "does baotou give awards") puts
+# the question outside this city's policy. Named as the place of an activity, a partner, a source
+# or the recognising body it does not: "在北京设研发飞地", "和上海的高校合作", "买外省的技术",
+# "科技部认定的孵化器", "科技厅立项的项目市里配套吗"; nor when this city is named too.
+_OTHER_PLACE_BEFORE = re.compile(
+    r"(?:在|到|去|赴|从|和|与|跟|同|向|来自|引进|引入|对接|联合|落户|买|购买|卖给|卖到|给|为|帮|面向|于"
+    r"|\b(?:in|to|from|with|at|into|and)\s)\s*$"
+)
+_OTHER_PLACE_AFTER = re.compile(
+    r"\s*(?:市|省|地区|那边|那里|当地|方面)?\s*(?:的)?\s*(?:高校|大学|院校|科研院所|院所|研究院|研究所|实验室"
+    r"|团队|专家|教授|企业|公司|客户|机构|医院|技术|成果|专利|飞地|研发中心|分公司|总部|来的|过来|联合|合作|共建"
+    r"|(?:universit|compan|enterpris|firm|team|expert|partner|lab|institut|technolog|patent))"
+    # the recognising or funding body: "科技部认定的", "自治区科技厅刚认定我们为…", "科技厅立项的项目"
+    r"|(?:刚刚?|才|新|已经?|正式|今年|去年)?(?:认定|批准|评定|评审|备案|公布|颁发|授予|立项|下达|拨|给的|支持的|资助的)"
+)
+_HOME = re.compile(r"鄂尔多斯|我市|本市|咱市|配套|ordos")
+
 
 @dataclass(frozen=True)
 class ClauseHit:
@@ -144,6 +162,11 @@ class SearchResult:
     articles: tuple[ArticleHit, ...]
     in_scope: bool
     confidence: float
+    # why a question that names covered things is still out of scope: "foreign_benefit" (it asks
+    # for a kind of benefit the policy never gives) or "other_place" (another city's or a higher
+    # government's own programme; `place` is the name as written in the prepared question)
+    reason: str | None = None
+    place: str | None = None
 
 
 class Retriever:
@@ -208,19 +231,25 @@ class Retriever:
         fused[0] = -np.inf
 
         in_scope, confidence = self._scope(text, masked != text, evidence, float(cosine.max(initial=0.0)))
+        reason = place = None
         if foreign and not self._asks_for_benefit(masked):
             # it asks about a benefit the policy never gives ("高企房租补贴"): out of scope, however
             # strong the covered thing's words; the articles stay ranked for the "related" note
-            in_scope, confidence = False, 0.0
+            in_scope, confidence, reason = False, 0.0, "foreign_benefit"
         if not in_scope and masked == text and self._about_the_policy(text):
             in_scope, confidence = True, 0.5
+        place = self._other_place(text)
+        if place is not None:
+            in_scope, confidence, reason = False, 0.0, "other_place"
         unit_fused = unit_kw_norm + W_VECTOR * cosine
         order = np.argsort(-fused, kind="stable")[: max(0, k)]
         hits = tuple(
             ArticleHit(int(a), round(float(fused[a]), 4), self._best_clauses(int(a), unit_fused))
             for a in order
         )
-        return SearchResult(query=query, articles=hits, in_scope=in_scope, confidence=confidence)
+        return SearchResult(
+            query=query, articles=hits, in_scope=in_scope, confidence=confidence, reason=reason, place=place
+        )
 
     # -- pieces ----------------------------------------------------------------------------
     def analyse(self, query: str) -> dict:
@@ -262,6 +291,21 @@ class Retriever:
             end += len(after.group()) if after else 0
             chars[start:end] = " " * (end - start)
         return "".join(chars), True
+
+    def _other_place(self, text: str) -> str | None:
+        """The other place or department whose own programme `text` asks about, if any.
+
+        A mention counts unless the question also names this city, or the place is where
+        something happens, a partner, a source or the body that recognised it (see
+        _OTHER_PLACE_BEFORE / _OTHER_PLACE_AFTER).
+        """
+        if _HOME.search(text):
+            return None
+        for start, end in self.lexicon.other_place_mentions(text):
+            if _OTHER_PLACE_BEFORE.search(text, 0, start) or _OTHER_PLACE_AFTER.match(text, end):
+                continue
+            return text[start:end]
+        return None
 
     def _asks_for_benefit(self, masked: str) -> bool:
         """Whether `masked` (foreign benefits blanked) still asks for money: a benefit word other

@@ -85,6 +85,12 @@ class Answerer:
                 return filled
         search = self.k.retriever.search(t)
         top = search.articles[0].article if search.in_scope and search.articles else None
+        if search.reason is not None:
+            # Names covered things but asks for a benefit the policy never gives, or about another
+            # city's own programme: not covered, even when it states facts ("我们是高企，房租能减免吗").
+            named = [e.article for x in detected.all_ids() for e in catalogue.entries_for_trigger(x)]
+            related = sorted(set(named))[:2] or [h.article for h in search.articles[:1]]
+            return self.out_of_scope(sid, state, t, related=related, place=search.place)
         if detected.all_ids():
             articles = [e.article for x in detected.all_ids() for e in catalogue.entries_for_trigger(x)]
             states_facts = bool(found.values or found.approximate or _CLAIM_WORDS.search(t))
@@ -104,8 +110,12 @@ class Answerer:
             return self.out_of_scope(sid, state, t)
         return self.policy_answer(sid, state, t, search)
 
-    def out_of_scope(self, sid, state, t: str, related: list[int] | None = None) -> Reply:
-        text = ("这个问题不在《鄂尔多斯市关于深入实施科技“突围”工程加快培育新质生产力的若干政策》（科技新政30条）的范围内，"
+    def out_of_scope(self, sid, state, t: str, related: list[int] | None = None, place: str | None = None) -> Reply:
+        where = ""
+        if place:
+            name = place.title() if place.isascii() else place
+            where = f"您问的是{name}的政策；本助手只解答鄂尔多斯市的这项政策，{name}的规定请咨询当地或该部门。\n"
+        text = (where + "这个问题不在《鄂尔多斯市关于深入实施科技“突围”工程加快培育新质生产力的若干政策》（科技新政30条）的范围内，"
                 "本政策没有相关规定，建议咨询对应的主管部门。\n" + _COVERED_NEARBY +
                 "\n可以问我：“高企认定了能拿多少”“新型研发机构研发投入补助”，或发送“我想看看我们能享受哪些政策”。")
         citations: list[Citation] = []

@@ -122,6 +122,19 @@ def test_words_near_a_foreign_benefit_that_the_policy_has_stay_in_scope(retrieve
     assert result.in_scope and result.articles[0].article == case["article"]
 
 
+@pytest.mark.parametrize("case", CASES["other_place"], ids=lambda c: c["text"])
+def test_another_city_s_own_programme_is_out_of_scope(retriever, case):
+    result = retriever.search(case["text"])
+    assert result.in_scope is False and result.reason == "other_place" and result.place == case["place"]
+    assert result.articles[0].article == case["article"]
+
+
+@pytest.mark.parametrize("case", CASES["place_but_ours"], ids=lambda c: c["text"])
+def test_another_city_as_place_partner_source_or_recogniser_stays_in_scope(retriever, case):
+    result = retriever.search(case["text"])
+    assert result.in_scope and result.reason is None and result.articles[0].article == case["article"]
+
+
 def test_analyse_reports_the_foreign_benefit_and_what_is_left(retriever):
     seen = retriever.analyse("高企房租补贴能拿多少")
     assert seen["foreign_benefit"] and not seen["asks_for_benefit"]

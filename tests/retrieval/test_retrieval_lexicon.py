@@ -12,6 +12,7 @@ from retrieval.corpus import load_policy
 from retrieval.lexicon import (
     ALIASES_PATH,
     FOREIGN_BENEFITS_KEY,
+    OTHER_PLACES_KEY,
     OUT_OF_SCOPE_KEY,
     fold,
     lexicon_from_json,
@@ -76,11 +77,36 @@ def test_the_lexicon_survives_the_index_manifest():
     assert again.foreign_benefit_spans(prepare("高企房租")) == LEX.foreign_benefit_spans(prepare("高企房租"))
 
 
-def test_parse_aliases_separates_the_two_keys():
-    data = {"高新技术企业": ["高企"], OUT_OF_SCOPE_KEY: ["专精特新"], FOREIGN_BENEFITS_KEY: ["房租", "Rent"]}
-    aliases, programmes, benefits = parse_aliases(data)
-    assert [a.terms for a in aliases] == [("高新技术企业",)]
-    assert programmes == (("专精特新",),) and benefits == (("房租",), ("rent",))
+def test_parse_aliases_separates_the_keys_that_are_not_aliases():
+    data = {
+        "高新技术企业": ["高企"],
+        OUT_OF_SCOPE_KEY: ["专精特新"],
+        FOREIGN_BENEFITS_KEY: ["房租", "Rent"],
+        OTHER_PLACES_KEY: ["包头", "Baotou|Hohhot"],
+    }
+    parsed = parse_aliases(data)
+    assert [a.terms for a in parsed.aliases] == [("高新技术企业",)]
+    assert parsed.out_of_scope == (("专精特新",),) and parsed.foreign_benefits == (("房租",), ("rent",))
+    assert parsed.other_places == ("包头", "baotou", "hohhot")
+
+
+def test_an_other_place_is_one_name():
+    with pytest.raises(ValueError, match="one name"):
+        parse_aliases({OTHER_PLACES_KEY: ["包头+高企"]})
+
+
+@pytest.mark.parametrize(
+    "text, places",
+    [
+        ("包头市高企奖励多少", ["包头"]),
+        ("does baotou city give awards", ["baotou"]),
+        ("在北京设个研发点", ["北京"]),
+        ("鄂尔多斯的高企奖励", []),
+        ("baotoucity", []),  # Latin names match whole words only
+    ],
+)
+def test_other_place_mentions(text, places):
+    assert [text[s:e] for s, e in LEX.other_place_mentions(prepare(text))] == places
 
 
 def test_every_policy_word_in_the_files_is_the_policy_s_own_wording():
