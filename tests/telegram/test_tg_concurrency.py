@@ -4,7 +4,8 @@ The bot runs in its own process (tests/telegram/tg_run_bot.py: the real entry ov
 engine), so it does not share a GIL with the fake Bot API server. Two runs: with the production
 rate limiter (AIORateLimiter: Telegram's 30 messages/s overall, so this measures the limiter) and
 with the limiter lifted (the bot's own processing rate). Also printed: the bot process's CPU time
-per update (Linux), which varies much less with machine load than updates/s.
+per update (Linux), the bot's own work without the waits; on a busy 2-core machine it still varies
+about ±20 % between runs (updates/s about ±30 %), so compare several interleaved runs.
 """
 
 from __future__ import annotations
