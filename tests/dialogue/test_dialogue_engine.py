@@ -203,6 +203,22 @@ def test_a_benefit_the_policy_never_gives_is_out_of_scope_with_the_related_artic
     assert [c.article for c in reply.citations] == [related]
 
 
+def test_stated_facts_do_not_turn_a_foreign_benefit_into_an_eligibility_report(engine):
+    reply = engine.turn("q", "我们是高企，去年研发投入3000万，所得税能减免多少")
+    assert_contract(reply)
+    assert reply.covered is False and not reply.benefits
+    assert [c.article for c in reply.citations] == [15, 16]
+
+
+@pytest.mark.parametrize(("text", "place", "related"), [("包头市对新认定的高新技术企业奖励多少", "包头", 15),
+                                                       ("Does Baotou give awards to new high-tech enterprises?", "Baotou", 15)])
+def test_another_city_s_programme_is_out_of_scope_and_the_reply_names_the_city(engine, text, place, related):
+    reply = engine.turn("q", text)
+    assert_contract(reply)
+    assert reply.covered is False and not reply.benefits and place in reply.reply
+    assert [c.article for c in reply.citations] == [related]
+
+
 @pytest.mark.parametrize(("text", "article"), [("高企认定奖励和所得税优惠", 15), ("研发费用加计扣除后还能拿研发补助吗", 16)])
 def test_a_foreign_benefit_next_to_this_policy_s_money_is_still_answered(engine, text, article):
     reply = engine.turn("q", text)
