@@ -8,7 +8,7 @@ read as 300万. Chinese numerals go through cn2an (两, 叁佰, 一万二); ASCI
 
 What counts as money: a number carrying 万/亿 (300万, 1亿2000万, 5百万), a currency word after it
 (元, 块钱, 圆, 人民币, RMB, CNY, yuan) or a currency sign before it (¥, RMB, 人民币). "RMB 3 million"
-works. Not money: bare numbers (三个项目, 前5名, 5年, 2024年, 40周岁), ordinals (第15条), percents
+works, and "15 million" alone reads like 1500万 ("2 million people" is a count). Not money: bare numbers (三个项目, 前5名, 5年, 2024年, 40周岁), ordinals (第15条), percents
 (30%, 百分之三十), counts (300万人, 5万平方米) and foreign currency (300万美元). Bare numbers listed
 before a unit share it: "800、900和1000万元" is three amounts in 万元 (separators 、和及与或/; a
 comma only further out, as commas also end clauses: "3，500万元" is no list). "，" typed by a Chinese IME is read as a thousands separator only
@@ -135,6 +135,11 @@ _EN_MULT = re.compile(r"\s*(thousand|million|billion)\b", re.I)
 _EN_VALUE = {"thousand": 10**3, "million": 10**6, "billion": 10**9}
 _MORE = re.compile(r"[多余]")
 _PERCENT = re.compile(r"\s*(?:%|‰|个百分点)")
+_EN_COUNT = re.compile(
+    r"\s+(?:people|persons|residents|users|customers|visitors|employees|jobs|units|pieces|items|tons?|tonnes?"
+    r"|square|sq|km|kilomet|met|kwh|kw|mw|hours|days|years|times|shares)\b",
+    re.I,
+)
 _FOREIGN = re.compile(r"\s*(?:美元|美金|欧元|日元|港元|港币|英镑|韩元|澳元|加元|卢布|usd|eur|dollars?)", re.I)
 _CURRENCY = re.compile(r"\s*(?:元|块钱|块(?![一-鿿])|圆|人民币|rmb|cny|yuan)", re.I)
 _APPROX_AFTER = re.compile(r"\s*(?:左右|上下|以上|以下|出头|多)")
@@ -252,6 +257,8 @@ def _read(t: str, m: re.Match[str]) -> tuple[_Mention, int]:
         else:
             value *= multiplier
     big_end = bool(re.search("[万亿]$", clean))
+    # "15 million" reads as yuan the way "1500万" does; "2 million people" is a count
+    big_end = big_end or (multiplier >= 10**6 and not _EN_COUNT.match(t, pos))
     money = kind in ("amount", "range", "not_a_number", "invalid") and ("currency" in flags or big_end)
     plain = kind == "amount" and not money and multiplier == 1 and not {"negative", "currency"} & flags
     plain = plain and bool(re.fullmatch(rf"[0-9]+(?:\.[0-9]+)?|[{_DIGIT}{_UNITS[:6]}]+", clean))

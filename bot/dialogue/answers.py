@@ -13,7 +13,8 @@ from calculators.models import Benefit, Profile
 from calculators.money import AmountError
 
 # A question about money (vs. a question about procedures, rights, conditions only).
-_MONEY_WORDS = re.compile(r"多少|奖|补|钱|资金|经费|支持|资助|给予|能拿|能领|享受|扶持|报销|配套|上限|最高|额度|万|how much|subsid|fund|grant|award", re.I)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_MONEY_WORDS = re.compile(r"多少|奖|补|钱|资金|经费|支持|资助|给予|能拿|能领|享受|扶持|报销|配套|上限|最高|额度|万|how much|subsid|fund|grant|award|reward|incentive|bonus|money|\bget\b|receive", re.I)
 # A statement about oneself ("我们被认定为…", "今年获批…") asks what it brings.
 _CLAIM_WORDS = re.compile(
     r"认定|获批|批准|获得|被评为|入选|成为|拿到|评上|我们是|我们有|我们单位|我公司|我司|本公司|刚成立|新成立"
@@ -100,7 +101,10 @@ class Answerer:
                 return self.eligibility(sid, state, t, detected, found, primary=lead)
             # The thing named is in the policy, but the question is about another article
             # ("新型研发机构负面清单管理" is Art. 23, not Art. 17's money).
-            if top is not None and not states_facts:
+            # English retrieval is the weaker signal: an English money question naming a recognition
+            # is answered by that recognition ("What does a new national clinical research center get?").
+            english_money = not _CJK.search(t) and bool(_MONEY_WORDS.search(t))
+            if top is not None and not states_facts and not english_money:
                 return self.policy_answer(sid, state, t, search)
             if top is None and not states_facts:
                 # It names a covered thing but asks about another programme ("高企的税收优惠").

@@ -34,8 +34,10 @@ _NO = re.compile(r"^(不是|不对|否|不|no|n)[。!！.\s]*$", re.I)
 
 _ARTICLE_REF = re.compile(r"(?:第\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*条)|^[（(]([一二三四五六七八九十]{1,3})[)）]$|^/article\s+(\S+)")
 _LEVEL_WORDS = {
-    "national": re.compile(r"国家级|国家|全国|国字号|national", re.I),
-    "region": re.compile(r"自治区级|自治区|区级|内蒙古|省级|regional|autonomous region|inner mongolia|provincial", re.I),
+    "national": re.compile(r"国家级|国家|全国|国字号|(?<!inter)\bnational\b", re.I),
+    "region": re.compile(
+        r"自治区级|自治区|区级|内蒙古|省级|\bregional\b|\bregion[- ]level|autonomous[- ]region|inner mongolia|provincial", re.I
+    ),
     "city": re.compile(r"市级|市里认定|本市认定", re.I),
 }
 
@@ -169,9 +171,13 @@ def level_of(text: str) -> str | None:
     return None
 
 
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+
+
 def _level_near(text: str, start: int, end: int) -> str | None:
     """The level word closest before a match (within the same clause of the sentence)."""
-    window_start = max(0, start - 14)
+    # 14 characters hold "自治区级科技企业" before the thing; English words are longer
+    window_start = max(0, start - (14 if _CJK_CHAR.search(text, max(0, start - 2), start or 1) else 40))
     before = re.split(r"[，,。；;、和及与]", text[window_start:start])[-1] + text[start:end]
     best: tuple[int, str] | None = None
     for level, pattern in _LEVEL_WORDS.items():
