@@ -141,6 +141,8 @@ _OTHER_PLACE_AFTER = re.compile(
     r"\s*(?:市|省|地区|那边|那里|当地|方面)?\s*(?:的)?\s*(?:高校|大学|院校|科研院所|院所|研究院|研究所|实验室"
     r"|团队|专家|教授|企业|公司|客户|机构|医院|技术|成果|专利|飞地|研发中心|分公司|总部|来的|过来|联合|合作|共建"
     r"|(?:universit|compan|enterpris|firm|team|expert|partner|lab|institut|technolog|patent))"
+    # an institution named after its city: "北京理工大学", "西安交大", "上海某研究院"
+    r"|[^，。；？！,.;?!\s]{0,6}?(?:大学|学院|交大|研究院|研究所|分院|医院|集团)"
     # the recognising or funding body: "科技部认定的", "自治区科技厅刚认定我们为…", "科技厅立项的项目"
     r"|(?:刚刚?|才|新|已经?|正式|今年|去年)?(?:认定|批准|评定|评审|备案|公布|颁发|授予|立项|下达|拨|给的|支持的|资助的)"
 )
