@@ -154,6 +154,22 @@ class Figure(_Frozen):
     ask: str
     cues: tuple[str, ...] = ()  # plain words, not regexes
     multiple: bool = False  # a per-item list (several deals)
+    # regexes: an amount whose clause matches one is not this figure ("为关联单位服务的收入400万")
+    exclude: tuple[str, ...] = ()
+
+    @field_validator("exclude")
+    @classmethod
+    def _exclude_compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"exclude {pattern!r} is not a valid regex: {exc}") from None
+        return patterns
+
+    @cached_property
+    def exclude_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p) for p in self.exclude)
 
 
 class Trigger(_Frozen):

@@ -302,11 +302,16 @@ def extract_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> Figur
         finding.errors.append(exc)
         return finding
     spans = _figure_cue_spans(text, catalogue)
-    for amount in amounts:
-        key, span = _nearest_cue(text, spans, amount, wanted)
+    cued = [_nearest_cue(text, spans, amount, wanted, amounts, catalogue) for amount in amounts]
+    cued_keys = {key for key, _ in cued if key}
+    for amount, (key, span) in zip(amounts, cued, strict=True):
         if span:
             finding.cue_spans.setdefault(key, []).append(span)
-        if key is None and len(wanted) == 1:
+        # An amount without a cue is the only wanted figure, unless another amount already came
+        # with that figure's cue ("财政投入350万元，营收约1200万元": 1200万 is something else).
+        if key is None and len(wanted) == 1 and wanted[0] not in cued_keys and not _excluded(
+            text, amount, catalogue.figures[wanted[0]]
+        ):
             key = wanted[0]
         if key is None:
             finding.unassigned.append(amount)
@@ -349,9 +354,31 @@ def _each_count(text: str) -> int | None:
     return count if count and 1 < count <= 50 else None
 
 
-def _nearest_cue(text: str, spans, amount: Amount, wanted: list[str]) -> tuple[str | None, tuple | None]:
+_CLAUSE_END = re.compile(r"[，,。；;!?？！]")
+
+
+def _excluded(text: str, amount: Amount, figure) -> bool:
+    """Whether the amount's clause says it is not this figure (the figure's `exclude`)."""
+    if not figure.exclude_patterns:
+        return False
+    starts = [m.end() for m in _CLAUSE_END.finditer(text, 0, amount.start)]
+    clause = text[starts[-1] if starts else 0 : amount.start]
+    return any(p.search(clause) for p in figure.exclude_patterns)
+
+
+def _nearest_cue(
+    text: str, spans, amount: Amount, wanted: list[str], amounts: list[Amount], catalogue: Catalogue
+) -> tuple[str | None, tuple | None]:
+    """The figure cue closest to `amount`: before it within the sentence, or right after it in
+    the clause. A cue with another amount in between belongs to that amount ("拨款2600万元，配套的
+    自筹资金1800万元": 拨款 is not the 1800万's cue)."""
     best: tuple[int, str, tuple] | None = None
     for start, end, key in spans:
+        lo, hi = (end, amount.start) if end <= amount.start else (amount.end, start)
+        if any(other is not amount and lo <= other.start and other.end <= hi for other in amounts):
+            continue
+        if _excluded(text, amount, catalogue.figures[key]):
+            continue
         if end <= amount.start:
             gap = text[end:amount.start]
             distance = len(gap)
