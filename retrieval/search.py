@@ -135,6 +135,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # "科技部认定的孵化器", "科技厅立项的项目市里配套吗"; nor when this city is named too.
 _OTHER_PLACE_BEFORE = re.compile(
     r"(?:在|到|去|赴|从|和|与|跟|同|向|来自|引进|引入|对接|联合|落户|买|购买|卖给|卖到|给|为|帮|面向|于"
+    r"|获批|被|经|由|取得|获得|拿到|申报|承担"
     r"|\b(?:in|to|from|with|at|into|and)\s)\s*$"
 )
 _OTHER_PLACE_AFTER = re.compile(
@@ -145,6 +146,8 @@ _OTHER_PLACE_AFTER = re.compile(
     r"|[^，。；？！,.;?!\s]{0,6}?(?:大学|学院|交大|研究院|研究所|分院|医院|集团)"
     # the recognising or funding body: "科技部认定的", "自治区科技厅刚认定我们为…", "科技厅立项的项目"
     r"|(?:刚刚?|才|新|已经?|正式|今年|去年)?(?:认定|批准|评定|评审|备案|公布|颁发|授予|立项|下达|拨|给的|支持的|资助的)"
+    # a level right after: the body's own recognition ("获批科技部的国家级国际科技合作基地")
+    r"|的?(?:国家级|自治区级|国家|自治区)"
 )
 _HOME = re.compile(r"鄂尔多斯|我市|本市|咱市|配套|ordos")
 
@@ -308,6 +311,8 @@ class Retriever:
         if _HOME.search(text):
             return None
         for start, end in self.lexicon.other_place_mentions(text):
+            if text.startswith("门", end):  # 科技部门, 财政部门: a city's own department, not the ministry
+                continue
             if _OTHER_PLACE_BEFORE.search(text, 0, start) or _OTHER_PLACE_AFTER.match(text, end):
                 continue
             return text[start:end]
