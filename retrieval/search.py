@@ -105,12 +105,14 @@ _ATTACHED_EN = (
     r"|refunds?|support|polic(?:y|ies)|benefits?"
 )
 _VERBS = "补贴 补助 减免 减征 免征 减半 返还 抵扣 抵免 补偿 补 减 免 退".split()
-_AFTER_WORDS = sorted(BENEFIT_WORDS | {"优惠", "待遇", *_VERBS}, key=len, reverse=True)
+_AFTER_WORDS = sorted(BENEFIT_WORDS | {"优惠", "待遇", "费用", "比例", *_VERBS}, key=len, reverse=True)
 _BEFORE_WORDS = sorted({"资助", "扶持", "支持", *_VERBS}, key=len, reverse=True)
 _ATTACHED_AFTER = "|".join([_HOW_MUCH, *_AFTER_WORDS, "多少", _ATTACHED_EN])
 _ATTACHED_BEFORE = "|".join([_HOW_MUCH, *_BEFORE_WORDS, "多少", _ATTACHED_EN])
 _CONNECT = (
     r"有没有|能不能|可不可以|可以|能否|是否|怎么|如何|给予|享受|哪些|什么|方面|之类"
+    # who would pay: "社保能不能由政府补贴一部分", "保费市里能补多少", "补不补"
+    r"|政府|市里|市政府|国家|一部分|部分|[由帮不]"
     r"|[的有能可会给咋还都也啥上等到\s]|(?:for|on|of|to|the|a|an|any|is|are|there)\b"
 )
 _ATTACHED_AFTER_RE = re.compile(rf"(?:(?:{_CONNECT})*(?:{_ATTACHED_AFTER}))+")
