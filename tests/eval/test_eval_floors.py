@@ -52,20 +52,22 @@ def test_retrieval_meets_its_floors(retriever, name):
 # The engine's answers (what `policybot ask --json` returns) on every set, probes included. The
 # probes were written from the policy text alone; their untuned scores are in the README. The
 # floors sit just under what the engine measured (2026-11-26: questions 1.0 / OOS 1.0 / 81 of 81;
-# probe 1.0 / 1.0 / 64 of 64; probe2 1.0 / recall 0.966 / 45 of 45; probe3 0.967 / 1.0 / 60 of 60; probe4 0.968 / 0.889 / 50 of 50).
+# probe 1.0 / 1.0 / 64 of 64; probe2 1.0 / recall 0.966 / 45 of 45; probe3 0.967 / 1.0 / 60 of 60; probe4 0.968 / 0.944 / 50 of 50; probe5 0.978 / 1.0).
 ENGINE_SETS = {
     "questions": ("questions.jsonl", "scenarios.jsonl"),
     "probe": ("probe_questions.jsonl", "probe_scenarios.jsonl"),
     "probe2": ("probe2_questions.jsonl", "probe2_scenarios.jsonl"),
     "probe3": ("probe3_questions.jsonl", "probe3_scenarios.jsonl"),
     "probe4": ("probe4_questions.jsonl", "probe4_scenarios.jsonl"),
+    "probe5": ("probe5_questions.jsonl", None),  # boundary questions only
 }
 ENGINE_FLOORS = {
     "questions": {"first_citation_accuracy": 0.99, "oos_precision": 0.97, "oos_recall": 0.97, "scenarios": 0.98},
     "probe": {"first_citation_accuracy": 0.98, "oos_precision": 0.95, "oos_recall": 0.95, "scenarios": 0.98},
     "probe2": {"first_citation_accuracy": 0.98, "oos_precision": 0.95, "oos_recall": 0.93, "scenarios": 0.97},
     "probe3": {"first_citation_accuracy": 0.93, "oos_precision": 0.95, "oos_recall": 0.93, "scenarios": 0.98},
-    "probe4": {"first_citation_accuracy": 0.95, "oos_precision": 0.95, "oos_recall": 0.85, "scenarios": 0.98},
+    "probe4": {"first_citation_accuracy": 0.95, "oos_precision": 0.95, "oos_recall": 0.9, "scenarios": 0.98},
+    "probe5": {"first_citation_accuracy": 0.95, "oos_precision": 0.97, "oos_recall": 0.96},
 }
 
 
@@ -75,7 +77,9 @@ def test_engine_meets_its_floors(engine, name):
 
     questions_file, scenarios_file = ENGINE_SETS[name]
     answers = engine_questions(engine, load_jsonl(ROOT / "tests" / "eval" / questions_file))
-    amounts = engine_scenarios(engine, load_jsonl(ROOT / "tests" / "eval" / scenarios_file))
+    amounts = {"accuracy": 1.0, "failures": []}
+    if scenarios_file:
+        amounts = engine_scenarios(engine, load_jsonl(ROOT / "tests" / "eval" / scenarios_file))
     result = {**answers, "scenarios": amounts["accuracy"]}
     problems = answers["misses"] + amounts["failures"]
     for metric, floor in ENGINE_FLOORS[name].items():
