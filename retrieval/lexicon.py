@@ -9,16 +9,23 @@ Two keys of aliases.yaml are not aliases: ``本政策未涉及`` lists programme
 cover (专精特新, 上市…), ``本政策不提供的待遇`` the kinds of benefit it never gives (所得税, 房租,
 人才公寓, 贴息…). Both are blanked out of a question before scoring; retrieval.search decides
 what a question naming either still asks.
+
+``Lexicon.correct`` puts homophone typos of these words right before anything else reads the
+question (高心企业 -> 高新企业, see retrieval.homophones); its data is built with the index.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrieval.corpus import CORPUS_DIR
+
+if TYPE_CHECKING:
+    from retrieval.homophones import Homophones
 
 TERMS_PATH = CORPUS_DIR / "terms.txt"
 ALIASES_PATH = CORPUS_DIR / "aliases.yaml"
@@ -95,6 +102,8 @@ class Lexicon:
     out_of_scope: tuple[tuple[str, ...], ...] = ()  # phrases naming programmes the policy lacks
     foreign_benefits: tuple[tuple[str, ...], ...] = ()  # kinds of benefit the policy never gives
     other_places: tuple[str, ...] = ()  # other cities and higher governments' departments
+    # homophone typos of the vocabulary (retrieval.homophones, from the index's homophones.json)
+    homophones: Homophones | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         words = set(self.terms)
@@ -117,6 +126,11 @@ class Lexicon:
         foreign = ((v[0], i) for i, v in enumerate(self.foreign_benefits))
         object.__setattr__(self, "_foreign_index", _first_char_index(foreign))
         object.__setattr__(self, "_place_index", _first_char_index((w, i) for i, w in enumerate(self.other_places)))
+
+    def correct(self, text: str) -> str:
+        """`text` with homophone typos of the policy's words put right, same length
+        (高心企业 -> 高新企业); unchanged without the index's homophone data."""
+        return text if self.homophones is None else self.homophones.correct(text)
 
     def _occurrences(self, text: str, index: dict) -> list[tuple[int, int, int]]:
         """(start, end, alias number) of every indexed string in `text`, longest first."""
@@ -211,6 +225,13 @@ class Lexicon:
         groups = tuple(self.aliases[n].terms for n in sorted(fired))
         return Expansion(groups, tuple(sorted(set(matched))))
 
+    def spellings(self) -> tuple[str, ...]:
+        """The policy's wording and the literal ways people write it: the terms, the alias keys and
+        the one-part variants (an ``A+B`` variant's parts are context words such as 第一次, not names
+        of anything). The homophone vocabulary is made from these and the catalogue's cues."""
+        variants = (v[0] for a in self.aliases for v in a.variants if len(v) == 1)
+        return tuple(dict.fromkeys([*self.terms, *(t for a in self.aliases for t in a.terms), *variants]))
+
     def words(self) -> frozenset[str]:
         """The policy's own words the tokenizer must keep whole: the terms and the alias keys.
 
@@ -246,7 +267,7 @@ def lexicon_to_json(lexicon: Lexicon) -> dict:
     }
 
 
-def lexicon_from_json(data: dict) -> Lexicon:
+def lexicon_from_json(data: dict, homophones: Homophones | None = None) -> Lexicon:
     aliases = tuple(Alias(tuple(a["terms"]), tuple(tuple(v) for v in a["variants"])) for a in data["aliases"])
     return Lexicon(
         tuple(data["terms"]),
@@ -254,6 +275,7 @@ def lexicon_from_json(data: dict) -> Lexicon:
         tuple(tuple(v) for v in data["out_of_scope"]),
         tuple(tuple(v) for v in data.get("foreign_benefits", ())),
         tuple(data.get("other_places", ())),
+        homophones,
     )
 
 

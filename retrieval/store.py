@@ -10,6 +10,7 @@ Layout under the data dir the caller passes (``$POLICYBOT_DATA_DIR``)::
         bm25_matrix.npy         the same BM25 term scores as a dense token x unit matrix
         embeddings.npy          unit embeddings (the same vectors chroma holds)
         lexicon.json            terms, aliases and out-of-scope phrases, parsed
+        homophones.json         the vocabulary, its readings and guards for homophone typos (homophones.py)
         jieba.dict.txt          the compact jieba dictionary (see textproc)
 
 The version is a hash of everything the index is made from (policy.txt, terms.txt,
@@ -21,7 +22,7 @@ EmbeddingFunction (``open_chroma_collection``), but the question path does not u
 fresh process importing chromadb and opening a client cost ~1.2 s (measured), more than
 everything else a cold ``policybot ask`` needs from retrieval, while 193 vectors need no ANN
 index (one 193x512 product). So ``load`` reads numpy arrays and JSON only: no chromadb, no
-bm25s, no PyYAML in the query path.
+bm25s, no PyYAML (and no pypinyin: homophones.json holds the readings) in the query path.
 
 Errors::
 
@@ -39,8 +40,10 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+from retrieval import homophones
 from retrieval.corpus import CORPUS_DIR, POLICY_PATH, load_policy
 from retrieval.lexicon import (
     ALIASES_PATH,
@@ -94,6 +97,8 @@ def _parameters() -> str:
         for x in (
             f"format={FORMAT}",
             f"embedding_cache={embedding.CACHE_FORMAT}",
+            f"homophones={homophones.FORMAT}:{homophones.MIN_WORD}:{homophones.MIN_PHRASES}:"
+            f"{homophones.BOUNDARY_FREQ}:{homophones.REAL_WORD_FREQ}",
             BM25_K1,
             BM25_B,
             textproc.MIN_JIEBA_FREQ,
@@ -154,6 +159,42 @@ def catalogue_items(path: Path = BENEFITS_PATH) -> list[tuple[str, str, str]]:
         text = item if not isinstance(label, str) or label in item else f"{item}（{label}）"
         out.append((str(entry.get("id") or len(out)), clause, text))
     return out
+
+
+def catalogue_cue_words(path: Path = BENEFITS_PATH) -> list[str]:
+    """The literal Chinese words of the catalogue's cues: the trigger cues (regexes, their whole
+    literal alternatives), the figure cues and the org type words (plain words).
+
+    Like catalogue_items, anything unexpected in the file is skipped (calculators validates it).
+    """
+    if not path.exists():
+        return []
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        return []
+
+    def lists(section: str, key: str | None = None):
+        entries = data.get(section) if isinstance(data, dict) else None
+        for entry in entries.values() if isinstance(entries, dict) else ():
+            values = entry.get(key) if key and isinstance(entry, dict) else entry
+            if isinstance(values, list):
+                yield [str(v) for v in values]
+
+    words = [w for cues in lists("triggers", "cues") for cue in cues for w in homophones.literal_words(cue)]
+    words += [w for cues in lists("figures", "cues") for w in cues]
+    words += [w for values in lists("org_type_words") for w in values]
+    return words
+
+
+def build_homophones(lexicon: Lexicon) -> homophones.Homophones:
+    """The homophone corrector of the policy's vocabulary: the lexicon's spellings and the cues."""
+    from retrieval.textproc import prepare
+
+    words = [prepare(w) for w in (*lexicon.spellings(), *catalogue_cue_words())]
+    return homophones.build(words, terms=lexicon.words())
 
 
 def _units_text() -> list[tuple[str, int, str, str]]:
@@ -220,6 +261,12 @@ def build(data_dir: Path, *, rebuild: bool = False, progress: Progress | None = 
         json.dumps(lexicon_to_json(lexicon), ensure_ascii=False), encoding="utf-8"
     )
     timings["bm25_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    (tmp / "homophones.json").write_text(
+        json.dumps(homophones.to_json(build_homophones(lexicon)), ensure_ascii=False, separators=(",", ":")),
+        encoding="utf-8",
+    )
+    timings["homophones_s"] = time.perf_counter() - t
 
     report(2, STEPS)
     t = time.perf_counter()
@@ -350,7 +397,10 @@ def load(data_dir: Path) -> LoadedIndex:
 
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     units = [Unit(u["id"], u["article"], u["kind"], u["text"], tuple(u["tokens"])) for u in manifest["units"]]
-    lexicon = lexicon_from_json(json.loads((target / "lexicon.json").read_text(encoding="utf-8")))
+    lexicon = lexicon_from_json(
+        json.loads((target / "lexicon.json").read_text(encoding="utf-8")),
+        _read_homophones(target / "homophones.json"),
+    )
     return LoadedIndex(
         data_dir=Path(data_dir),
         version=version,
@@ -362,6 +412,23 @@ def load(data_dir: Path) -> LoadedIndex:
         lexicon=lexicon,
         stats=manifest["stats"],
     )
+
+
+def load_homophones(data_dir: Path) -> homophones.Homophones:
+    """The homophone corrector of the current corpus version's index, without the rest of it
+    (the engine corrects a message before it knows whether retrieval is needed); IndexMissing
+    if there is no index. One object per index file and process, shared with ``load``."""
+    target = index_dir(data_dir, corpus_version())
+    if not (target / "manifest.json").exists():
+        raise IndexMissing(
+            f"no retrieval index for corpus version {target.name} in {data_dir}; run `policybot index`"
+        )
+    return _read_homophones(target / "homophones.json")
+
+
+@lru_cache(maxsize=4)
+def _read_homophones(path: Path) -> homophones.Homophones:
+    return homophones.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 def prune(data_dir: Path, keep: str | None = None) -> list[str]:

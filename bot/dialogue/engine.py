@@ -42,6 +42,7 @@ class Knowledge:
         self.policy = load_policy()
         self.catalogue = load_catalogue()
         self._retriever = retriever
+        self._homophones = None
         self._lock = threading.Lock()
 
     @property
@@ -53,6 +54,25 @@ class Knowledge:
 
                     self._retriever = open_retriever(self.data_dir)
         return self._retriever
+
+    def correct(self, text: str) -> str:
+        """`text` with homophone typos of the policy's words put right (高心企业 -> 高新企业), same
+        length: what the NLU and the retriever both read.
+
+        Needs only the index's homophones.json, so a turn that never searches (a form answer,
+        重新开始) does not open the retriever. Without an index yet (a fresh data dir) the text is
+        read as typed: building one is the retriever's job, on the first question that needs it.
+        """
+        if self._retriever is not None:
+            return self._retriever.lexicon.correct(text)
+        if self._homophones is None:
+            from retrieval import store
+
+            try:
+                self._homophones = store.load_homophones(self.data_dir)
+            except store.IndexMissing:
+                return text
+        return self._homophones.correct(text)
 
 
 class Engine:
@@ -92,8 +112,9 @@ class Engine:
                          intent="error")
 
     def _turn(self, sid: str, state: SessionState, text: str | None, choice: str | None) -> Reply:
-        raw = choice if choice is not None else (text or "")
-        t = normalize(raw)
+        t = normalize(choice if choice is not None else (text or ""))
+        if choice is None and t:  # typed text, read with its homophone typos put right (a choice is our label)
+            t = self.knowledge.correct(t)
         a = self.answerer
         if not t:
             return self.form.with_resume(sid, state, a.prompt_for_input(sid, state))

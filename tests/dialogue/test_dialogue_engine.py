@@ -79,6 +79,36 @@ def test_level_question_then_choice(engine):
     assert (5, 200000, "fixed") not in amounts(reply)
 
 
+@pytest.mark.parametrize(("text", "expected", "trigger"), [
+    ("去年刚拿到高心企业证书，能给多少奖励", (15, 300000, "fixed"), "hitech_enterprise"),
+    ("三清灵企业能给多少", (14, 300000, "up_to"), None),
+])
+def test_homophone_typos_are_read_as_the_policy_wording(engine, text, expected, trigger):
+    """Pinyin typos (高心企业, 三清灵) are put right before the NLU and the retrieval read them."""
+    reply = engine.turn("s", text)
+    assert_contract(reply)
+    assert reply.citations[0].article == expected[0]
+    assert expected in amounts(reply)
+    if trigger:
+        assert trigger in reply.profile["triggers"]
+
+
+def test_correcting_a_message_does_not_open_the_retriever(knowledge, data_dir):
+    from bot.dialogue.engine import Knowledge
+
+    assert knowledge.retriever is not None  # the index exists
+    fresh = Knowledge(data_dir)
+    assert fresh.correct("高心企业") == "高新企业"
+    assert fresh._retriever is None  # a form answer or 重新开始 stays cheap in a cold process
+
+
+def test_without_an_index_a_message_is_read_as_typed(tmp_path):
+    from bot.dialogue.engine import Knowledge
+
+    assert Knowledge(tmp_path).correct("高心企业") == "高心企业"
+    assert not (tmp_path / "retrieval").exists()  # building the index is left to the first search
+
+
 # --- the guided form -----------------------------------------------------------------------------
 
 def run_form(engine, sid="f"):

@@ -40,7 +40,7 @@ def test_fresh_process_loads_the_persisted_index_without_rebuilding(built, data_
         r = open_retriever(Path({str(data_dir)!r}), build_if_missing=False)
         # English without a strong keyword lead: the vector side is needed
         result = r.search("Our company got certified as a high and new technology enterprise, what money do we get?")
-        heavy = sorted(m for m in ("chromadb", "bm25s", "yaml") if m in sys.modules)
+        heavy = sorted(m for m in ("chromadb", "bm25s", "yaml", "pypinyin") if m in sys.modules)
         print(json.dumps({{"article": result.articles[0].article, "seconds": time.perf_counter() - t0,
                            "cached_model": r.encoder.loaded_from_cache, "heavy": heavy}}))
         """
