@@ -217,7 +217,7 @@ class Retriever:
     # -- the API ---------------------------------------------------------------------------
     def search(self, query: str, k: int = 5) -> SearchResult:
         np = self._np
-        text = prepare(query or "")
+        text = self.lexicon.correct(prepare(query or ""))
         masked, foreign = self._mask(text)
         weights, evidence_weights = self._query_weights(masked)
         unit_kw = self._bm25(weights)
@@ -265,7 +265,7 @@ class Retriever:
     # -- pieces ----------------------------------------------------------------------------
     def analyse(self, query: str) -> dict:
         """What the search saw: prepared text, alias additions, tokens (for debugging, eval)."""
-        text = prepare(query or "")
+        text = self.lexicon.correct(prepare(query or ""))
         masked, foreign = self._mask(text)
         expansion = self.lexicon.expand(masked)
         stripped, figures = split_numbers(masked)
