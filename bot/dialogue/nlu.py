@@ -200,9 +200,13 @@ def _level_chain(text: str, start: int) -> set[str]:
     return {lv for lv, pattern in _LEVEL_WORDS.items() if pattern.search(m.group(0))}
 
 
-# An identity negation right before a mention: 不是/并非/不属于/算不上 (+ 一家/个…). "是不是高企"
-# asks, it does not deny, and "还没认定高企，认定了能拿多少" is a hypothetical: both keep the mention.
-_NEGATED_BEFORE = re.compile(r"(?<!是)(?:不是|并非|并不是|不属于|不算|算不上)(?:一家|一个|一所|家|个|所)?(?:国家级?|自治区级?|市级?)?$")
+# A negation right before a mention: 不是/并非/不属于/算不上 (+ 一家/个…). "是不是高企" asks, it
+# does not deny, and "还没认定高企，认定了能拿多少" is a hypothetical: both keep the mention.
+# "没啥研发投入" / "没有高企" say the thing is absent ("有没有高企奖励" asks, so 没有 after 有 is no denial).
+_NEGATED_BEFORE = re.compile(
+    r"(?<!是)(?:不是|并非|并不是|不属于|不算|算不上)(?:一家|一个|一所|家|个|所)?(?:国家级?|自治区级?|市级?)?$"
+    r"|(?<!有)(?:没有|没啥|没什么|尚无|毫无)(?:任何|啥|什么)?$"
+)
 
 
 def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None) -> Detected:
