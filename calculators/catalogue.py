@@ -171,6 +171,14 @@ class Figure(_Frozen):
     def exclude_patterns(self) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(p) for p in self.exclude)
 
+    @cached_property
+    def cue_patterns(self) -> tuple[re.Pattern[str], ...]:
+        """The cues as case-insensitive literal patterns (compiled once, not per message)."""
+        return tuple(re.compile(re.escape(c), re.I) for c in self.cues)
+
+
+_LEADING_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
+
 
 class Trigger(_Frozen):
     """A recognition or event that makes entries apply (新认定国家高新技术企业 …)."""
@@ -198,8 +206,14 @@ class Trigger(_Frozen):
     def cue_patterns(self) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(c) for c in self.cues)
 
+    @cached_property
+    def any_cue(self) -> re.Pattern[str]:
+        """All cues in one pattern, to skip a trigger whose cues cannot match in one search."""
+        scoped = (f"(?{m[1]}:{c[m.end():]})" if (m := _LEADING_FLAGS.match(c)) else f"(?:{c})" for c in self.cues)
+        return re.compile("|".join(scoped))
+
     def matches(self, text: str) -> bool:
-        return any(p.search(text) for p in self.cue_patterns)
+        return self.any_cue.search(text) is not None
 
 
 class SourceQuote(_Frozen):
@@ -350,8 +364,16 @@ class Catalogue(_Frozen):
                 return e
         raise KeyError(entry_id)
 
+    @cached_property
+    def _entries_by_trigger(self) -> dict[str, tuple[Entry, ...]]:
+        by_trigger: dict[str, list[Entry]] = {}
+        for e in self.entries:
+            for t in e.all_triggers:
+                by_trigger.setdefault(t, []).append(e)
+        return {t: tuple(es) for t, es in by_trigger.items()}
+
     def entries_for_trigger(self, trigger_id: str) -> list[Entry]:
-        return [e for e in self.entries if trigger_id in e.all_triggers]
+        return list(self._entries_by_trigger.get(trigger_id, ()))
 
     def figures_for(self, trigger_ids) -> list[str]:
         """Figure keys the entries of these triggers need, first need first, no repeats."""

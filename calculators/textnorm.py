@@ -55,6 +55,7 @@ def _ascii_digit(m: re.Match[str]) -> str:
     return m.group() if value is None else str(value)
 
 
+@lru_cache(maxsize=512)  # one message is normalized by several readers (NLU, amounts, search)
 def normalize(text: str) -> str:
     """Return the normal form of `text` described in the module docstring (at most MAX_CHARS)."""
     text = text[: 4 * MAX_CHARS]

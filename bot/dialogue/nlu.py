@@ -212,6 +212,8 @@ _NEGATED_BEFORE = re.compile(
 def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None) -> Detected:
     matches: list[TriggerMatch] = []
     for tid, trigger in catalogue.triggers.items():
+        if not trigger.matches(text):
+            continue
         for cue in trigger.cue_patterns:
             for m in cue.finditer(text):
                 matches.append(TriggerMatch(tid, m.start(), m.end()))
@@ -290,8 +292,8 @@ class FigureFinding:
 def _figure_cue_spans(text: str, catalogue: Catalogue) -> list[tuple[int, int, str]]:
     spans = []
     for key, figure in catalogue.figures.items():
-        for cue in figure.cues:
-            for m in re.finditer(re.escape(cue), text, re.I):
+        for cue in figure.cue_patterns:
+            for m in cue.finditer(text):
                 spans.append((m.start(), m.end(), key))
     return spans
 
