@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from calculators.textnorm import normalize
 from retrieval.evaluation import percentile
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -120,6 +121,7 @@ def run_eval(settings, *, questions: Path | None, scenarios: Path | None, as_jso
     engine = build_engine(settings, memory=True)
     result["engine"] = engine_questions(engine, qs)
     retriever.clear_cache()
+    normalize.cache_clear()  # the engine pass normalized these very questions
     result["retrieval"] = evaluate_questions(retriever, qs)
     result["scenarios"] = engine_scenarios(engine, ss)
     result["timings"] = {"open_retriever_s": round(open_s, 3), "cold_ask_s": cold_ask_seconds()}
