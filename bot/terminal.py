@@ -48,7 +48,7 @@ def run_chat(engine, *, record: Path | None = None) -> int:
         from bot.replay import Recorder
 
         recorder = Recorder(name=f"录制的对话 {record.stem}")
-    console.print("[bold]policybot[/bold] 政策助手（输入 /help 查看用法，输入数字选择选项，Ctrl-D 退出）")
+    console.print("[bold]policybot[/bold] 政策助手（输入 /help 查看用法，输入数字选择选项，输入“退出”或按 Ctrl-D 结束）")
     choices: list[str] = []
     try:
         while True:
@@ -58,6 +58,8 @@ def run_chat(engine, *, record: Path | None = None) -> int:
                 break
             choice = None
             stripped = text.strip()
+            if stripped.lower() in EXIT_WORDS:
+                break
             if stripped.isdigit() and choices and 1 <= int(stripped) <= len(choices):
                 choice = choices[int(stripped) - 1]
             elif stripped in choices:
@@ -73,6 +75,9 @@ def run_chat(engine, *, record: Path | None = None) -> int:
         recorder.write(record)
         console.print(f"已写入回放文件：{record}")
     return 0
+
+
+EXIT_WORDS = frozenset({"退出", "/退出", "/quit", "/exit", "quit", "exit", "q"})
 
 
 def print_articles() -> None:

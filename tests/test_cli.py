@@ -95,6 +95,14 @@ def test_benefits_profile_file(cli_env, tmp_path):
     assert data["benefits"][0]["amount_yuan"] == 810000
 
 
+def test_chat_ends_on_an_exit_word_without_answering_it(cli_env):
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "chat"], input="高企认定了能拿多少\n退出\n高企\n",
+                          capture_output=True, text=True, env=cli_env, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "30万元" in proc.stdout and "不在" not in proc.stdout
+    assert proc.stdout.count("您：") == 2  # the line after 退出 is never read
+
+
 def test_chat_record_then_replay_passes(cli_env, tmp_path):
     record = tmp_path / "rec.yaml"
     proc = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--record", str(record)],
