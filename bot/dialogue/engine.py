@@ -136,13 +136,23 @@ class Engine:
         state.offer_form = False  # the offer only stands for the very next message
         if (nlu.is_greeting(t) or nlu.is_thanks(t)) and state.mode == "idle":
             return a.small_talk(sid, state, t)
-        if nlu.is_form_start(t) and not nlu.detect_triggers(t, self.knowledge.catalogue).triggers:
+        if (
+            nlu.is_form_start(t)
+            and not nlu.detect_triggers(t, self.knowledge.catalogue).triggers
+            and not self._names_a_topic(t)
+        ):
             return self.form.start(sid, state)
         if state.mode == "form":
             # A digression: answered on a scratch copy so the form's facts and pending question
             # stay exactly as they were, then the form question is repeated.
             return self.form.with_resume(sid, state, a.answer(sid, state.model_copy(deep=True), t))
         return a.answer(sid, state, t)
+
+    def _names_a_topic(self, t: str) -> bool:
+        """"揭榜挂帅项目能拿多少钱" asks about one article, not "what can we get" in general: the
+        keywords find a topic (confidence above the 0.5 a question made only of benefit words gets)."""
+        result = self.knowledge.retriever.search(t)
+        return result.in_scope and result.confidence > 0.5
 
     def delete_session(self, session_id: str) -> None:
         self.store.delete(session_id)
