@@ -319,3 +319,15 @@ def test_asked_figure_answered_with_its_name(engine):
     reply = engine.turn("n", "研发投入是1200万")
     assert amounts(reply) == [(17, 2400000, "computed")]
     assert reply.citations[0].article == 17
+
+
+@pytest.mark.parametrize(("text", "article"), [("揭榜挂帅项目能拿多少钱", 18), ("科技顾问能拿多少钱", 24)])
+def test_a_how_much_question_naming_a_topic_is_answered_not_turned_into_the_form(engine, text, article):
+    reply = engine.turn("q", text)
+    assert_contract(reply)
+    assert reply.covered and reply.citations[0].article == article and reply.intent != "form"
+
+
+def test_a_how_much_question_naming_nothing_starts_the_form(engine):
+    reply = engine.turn("q", "我们公司能拿多少钱")
+    assert reply.intent == "form" and reply.asks
