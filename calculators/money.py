@@ -135,6 +135,7 @@ _EN_MULT = re.compile(r"\s*(thousand|million|billion)\b", re.I)
 _EN_VALUE = {"thousand": 10**3, "million": 10**6, "billion": 10**9}
 _MORE = re.compile(r"[多余]")
 _PERCENT = re.compile(r"\s*(?:%|‰|个百分点)")
+_PER_UNIT = re.compile(r"[台套件个项份张次家]")
 _EN_COUNT = re.compile(
     r"\s+(?:people|persons|residents|users|customers|visitors|employees|jobs|units|pieces|items|tons?|tonnes?"
     r"|square|sq|km|kilomet|met|kwh|kw|mw|hours|days|years|times|shares)\b",
@@ -227,6 +228,9 @@ def _value(s: str) -> Decimal | None:
 def _read(t: str, m: re.Match[str]) -> tuple[_Mention, int]:
     """Read the mention around the numeral run `m`; return it and where scanning resumes."""
     start, pos, run = m.start(), m.end(), m.group()
+    # "200万一台" is 200万 per unit, not 2000001 units: a trailing 一 before a measure word is "one"
+    if len(run) > 1 and run[-1] == "一" and run[-2] in "万亿" and _PER_UNIT.match(t, pos):
+        pos, run = pos - 1, run[:-1]
     flags: set[str] = set()
     sign = t[start - 1] if start else ""
     if sign == "负" or sign in ("-", "−") and (start < 2 or not t[start - 2].isalnum()):
