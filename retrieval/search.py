@@ -93,6 +93,9 @@ GENERIC = frozenset(
 )
 
 BENEFIT_WORDS = frozenset("政策 奖补 补贴 补助 奖励 资助 扶持 支持 资金 经费".split())
+# The field the whole policy is about, and the asker in general terms: "你好，我们是一家科技公司，
+# 想了解下科技方面都有哪些补贴" asks about this policy in general.
+POLICY_FIELD_WORDS = frozenset("科技 科创 创新 科研 方面 领域 了解 想 下 都 你好 您好 一家 公司 单位 我司".split())
 
 # A benefit kind the policy never gives (``本政策不提供的待遇``: 所得税, 房租, 人才公寓…) is blanked
 # together with the benefit words attached to it, so "房租补贴", "税收优惠政策", "所得税减免",
@@ -430,7 +433,9 @@ class Retriever:
         benefit words and function words, so no other topic it could be about."""
         stripped, _ = split_numbers(text)
         words = [w for w in self.index.tokenizer.words(stripped) if w not in STOPWORDS]
-        return bool(words) and all(w in GENERIC for w in words) and any(w in BENEFIT_WORDS for w in words)
+        return bool(words) and all(w in GENERIC or w in POLICY_FIELD_WORDS for w in words) and any(
+            w in BENEFIT_WORDS for w in words
+        )
 
     @staticmethod
     def _scope(text: str, masked: bool, evidence: float, cosine: float) -> tuple[bool, float]:

@@ -14,6 +14,10 @@ from calculators.money import AmountError
 
 # A question about money (vs. a question about procedures, rights, conditions only).
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# Asking for everything told so far, or adding to it ("同时也是…", "加起来一共多少").
+_HOW_MUCH = re.compile(r"多少|能拿|能领|能给|补几|奖几|how much", re.I)
+_TOTAL_WORDS = re.compile(r"一共|总共|加起来|合计|总计|全部加|总额|一起算|altogether|in total|\btotal\b", re.I)
+_ADDING_WORDS = re.compile(r"同时|也是|还是|还有|还(?!没|不)|另外|此外|以及|加上|再加|also|as well|in addition", re.I)
 _MONEY_WORDS = re.compile(r"多少|奖|补|钱|资金|经费|支持|资助|给予|能拿|能领|享受|扶持|报销|配套|上限|最高|额度|万|how much|subsid|fund|grant|award|reward|incentive|bonus|money|\bget\b|receive", re.I)
 # A statement about oneself ("我们被认定为…", "今年获批…") asks what it brings.
 _CLAIM_WORDS = re.compile(
@@ -70,7 +74,7 @@ class Answerer:
     def answer(self, sid: str, state: SessionState, t: str) -> Reply:
         """One message in free mode: eligibility if it names recognitions, else a policy answer."""
         catalogue = self.k.catalogue
-        if nlu.is_correction(t) and (state.figures or state.org_type):
+        if nlu.is_correction(t) and (state.figures or state.org_type or state.triggers):
             corrected = self.apply_correction(state, t)
             if corrected:
                 return self.report_for(sid, state, list(state.triggers), heading="已更正，重新计算如下：",
@@ -84,8 +88,20 @@ class Answerer:
             filled = self._fill_asked(sid, state, t)
             if filled is not None:
                 return filled
+        if not detected.all_ids() and state.triggers:
+            # A figure of the facts already told ("说漏了，成交额分别是…", "查了账，准确是260万").
+            wanted_now = catalogue.figures_for(state.triggers)
+            found_now = nlu.extract_figures(t, catalogue, wanted_now)
+            if found_now.values and set(found_now.values) <= set(wanted_now):
+                for key, values in found_now.values.items():
+                    state.set_figure(key, values, multiple=catalogue.figures[key].multiple)
+                    state.last_filled = key
+                return self.report_for(sid, state, list(state.triggers), final=state.org_type is not None)
         search = self.k.retriever.search(t)
         top = search.articles[0].article if search.in_scope and search.articles else None
+        if not detected.all_ids() and state.triggers and self._asks_for_the_total(t, search):
+            # "那我们总共能拿多少？": the facts told so far, reported together.
+            return self.report_for(sid, state, list(state.triggers), final=state.org_type is not None)
         if search.reason is not None:
             # Names covered things but asks for a benefit the policy never gives, or about another
             # city's own programme: not covered, even when it states facts ("我们是高企，房租能减免吗").
@@ -113,6 +129,16 @@ class Answerer:
         if top is None:
             return self.out_of_scope(sid, state, t)
         return self.policy_answer(sid, state, t, search)
+
+    @staticmethod
+    def _asks_for_the_total(t: str, search) -> bool:
+        """A follow-up about the facts already told: "一共能拿多少", or a bare "能拿多少钱" that
+        names no topic of its own (the search finds none beyond benefit words)."""
+        if search.reason is not None:  # asks for a benefit the policy never gives, or another city's
+            return False
+        if _TOTAL_WORDS.search(t):
+            return True
+        return bool(_HOW_MUCH.search(t)) and not (search.in_scope and search.confidence > 0.5)
 
     def out_of_scope(self, sid, state, t: str, related: list[int] | None = None, place: str | None = None) -> Reply:
         where = ""
@@ -177,6 +203,9 @@ class Answerer:
         level_choices: list[str] = []
         asks: list[str] = []
         shown = list(triggers)
+        if _TOTAL_WORDS.search(t) or _ADDING_WORDS.search(t):
+            # "我们同时也是国家高新技术企业，加起来一共多少": the earlier facts count too.
+            shown = list(dict.fromkeys([*state.triggers, *triggers]))
         if detected.ambiguous:
             for obj, family in detected.ambiguous.items():
                 shown.extend(t_ for t_ in family if t_ not in shown)
@@ -286,6 +315,23 @@ class Answerer:
             key = state.last_filled
             state.set_figure(key, [a.value_yuan for a in found.unassigned], multiple=catalogue.figures[key].multiple)
             changed.append(key)
+        swapped = self._correct_level(state, t)
         if not changed:
-            return None
-        return [x for x in state.triggers if set(self.k.catalogue.figures_for([x])) & set(changed)]
+            return swapped or None
+        return list(dict.fromkeys([*swapped, *(x for x in state.triggers if set(catalogue.figures_for([x])) & set(changed))]))
+
+    def _correct_level(self, state: SessionState, t: str) -> list[str]:
+        """'刚才说错了，不是国家级是自治区级': each stored recognition that exists at the level the
+        correction names is replaced by that level's; returns the replaced ones."""
+        level = nlu.corrected_level(t)
+        if level is None:
+            return []
+        triggers = self.k.catalogue.triggers
+        swapped: list[str] = []
+        for i, tid in enumerate(state.triggers):
+            sibling = next((x for x, tr in triggers.items()
+                            if tr.object == triggers[tid].object and tr.level == level), None)
+            if sibling and sibling != tid:
+                state.triggers[i] = sibling
+                swapped.append(sibling)
+        return swapped

@@ -174,6 +174,25 @@ def level_of(text: str) -> str | None:
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 
 
+_EXPLICIT_LEVELS = {
+    "national": re.compile(r"国家级|(?<!inter)\bnational[- ]level\b", re.I),
+    "region": re.compile(r"自治区级|(?<!自治)区级|省级|\bregion(?:al)?[- ]level\b", re.I),
+    "city": re.compile(r"市级", re.I),
+}
+_DENIED_LEVEL = re.compile(r"(?:不是|并非|而非|非)(?:的)?$")
+
+
+def corrected_level(text: str) -> str | None:
+    """The level a correction settles on: the last level word not denied ("不是国家级是自治区级",
+    "是自治区级的，不是国家级" -> region)."""
+    named: list[tuple[int, str]] = []
+    for level, pattern in _EXPLICIT_LEVELS.items():  # "国家高新技术企业" names no level to correct to
+        for m in pattern.finditer(text):
+            if not _DENIED_LEVEL.search(text, 0, m.start()):
+                named.append((m.start(), level))
+    return max(named)[1] if named else None
+
+
 def _level_near(text: str, start: int, end: int) -> str | None:
     """The level word closest before a match (within the same clause of the sentence)."""
     # 14 characters hold "自治区级科技企业" before the thing; English words are longer
