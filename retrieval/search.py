@@ -234,9 +234,17 @@ class Retriever:
         # The vector side only matters when it could change the leading article: with a clear
         # keyword lead on a Chinese question (scope is decided by keywords there) it is skipped,
         # which keeps the usual query well under the ~5 ms one USE forward pass costs.
+        # Another city's programme is out of scope by rule: the keywords rank the related article.
+        # (A benefit the policy never gives keeps the vectors: its blanked words can leave the
+        # keywords between two articles, "高新技术企业所得税减免" -> 高新技术.)
+        foreign_out = foreign and not self._asks_for_benefit(masked)
+        place = self._other_place(text)
         ranked = np.sort(kw_norm[1:])
-        clear_lead = top_kw > 0 and ranked[-1] - ranked[-2] > KEYWORD_LEAD and (bool(_CJK.search(masked)) or evidence >= EVIDENCE_MIN_LATIN)
-        cosine = self._zeros if clear_lead else self._cosine(masked)
+        clear_lead = top_kw > 0 and ranked[-1] - ranked[-2] > KEYWORD_LEAD and (
+            bool(_CJK.search(masked)) or evidence >= EVIDENCE_MIN_LATIN
+        )
+        decided = place is not None
+        cosine = self._zeros if clear_lead or decided else self._cosine(masked)
         art_cos = np.zeros(self.n_articles + 1, dtype=np.float32)
         art_cos[1:] = np.maximum(
             np.maximum.reduceat(cosine[self._body], self._body_starts), cosine[self._titles]
@@ -245,14 +253,13 @@ class Retriever:
         fused[0] = -np.inf
 
         in_scope, confidence = self._scope(text, masked != text, evidence, float(cosine.max(initial=0.0)))
-        reason = place = None
-        if foreign and not self._asks_for_benefit(masked):
+        reason = None
+        if foreign_out:
             # it asks about a benefit the policy never gives ("高企房租补贴"): out of scope, however
             # strong the covered thing's words; the articles stay ranked for the "related" note
             in_scope, confidence, reason = False, 0.0, "foreign_benefit"
         if not in_scope and masked == text and self._about_the_policy(text):
             in_scope, confidence = True, 0.5
-        place = self._other_place(text)
         if place is not None:
             in_scope, confidence, reason = False, 0.0, "other_place"
         unit_fused = unit_kw_norm + W_VECTOR * cosine

@@ -106,7 +106,7 @@ class Answerer:
             # Names covered things but asks for a benefit the policy never gives, or about another
             # city's own programme: not covered, even when it states facts ("我们是高企，房租能减免吗").
             named = [e.article for x in detected.all_ids() for e in catalogue.entries_for_trigger(x)]
-            related = sorted(set(named))[:2] or [h.article for h in search.articles[:1]]
+            related = sorted(set(named))[:2] or [h.article for h in search.articles[:1] if h.score > 0]
             return self.out_of_scope(sid, state, t, related=related, place=search.place)
         if detected.all_ids():
             articles = [e.article for x in detected.all_ids() for e in catalogue.entries_for_trigger(x)]
