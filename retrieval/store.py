@@ -126,25 +126,31 @@ def collection_name(version: str) -> str:
     return f"policy-{version}"
 
 
+def _catalogue_data(path: Path) -> dict:
+    """benefits.yaml as a mapping, or {} when it is absent or unreadable (calculators validates it)."""
+    if not path.exists():
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def catalogue_items(path: Path = BENEFITS_PATH) -> list[tuple[str, str, str]]:
     """(entry id, clause id, item name + trigger label) from the benefit catalogue, if present.
 
     The catalogue is optional data owned by calculators; anything unexpected in it is skipped,
     never an error here (calculators validates it).
     """
-    if not path.exists():
-        return []
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        return []
-    triggers = data.get("triggers") if isinstance(data, dict) else None
+    data = _catalogue_data(path)
+    triggers = data.get("triggers")
     triggers = triggers if isinstance(triggers, dict) else {}
     out = []
     policy = load_policy()
-    for entry in data.get("entries") or [] if isinstance(data, dict) else []:
+    for entry in data.get("entries") or []:
         if not isinstance(entry, dict):
             continue
         clause, item = str(entry.get("clause") or ""), entry.get("item")
@@ -167,17 +173,10 @@ def catalogue_cue_words(path: Path = BENEFITS_PATH) -> list[str]:
 
     Like catalogue_items, anything unexpected in the file is skipped (calculators validates it).
     """
-    if not path.exists():
-        return []
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        return []
+    data = _catalogue_data(path)
 
     def lists(section: str, key: str | None = None):
-        entries = data.get(section) if isinstance(data, dict) else None
+        entries = data.get(section)
         for entry in entries.values() if isinstance(entries, dict) else ():
             values = entry.get(key) if key and isinstance(entry, dict) else entry
             if isinstance(values, list):
