@@ -88,17 +88,27 @@ class Answerer:
             filled = self._fill_asked(sid, state, t)
             if filled is not None:
                 return filled
+        search = self.k.retriever.search(t)
+        top = search.articles[0].article if search.in_scope and search.articles else None
         if not detected.all_ids() and state.triggers:
             # A figure of the facts already told ("说漏了，成交额分别是…", "查了账，准确是260万").
             wanted_now = catalogue.figures_for(state.triggers)
             found_now = nlu.extract_figures(t, catalogue, wanted_now)
-            if found_now.values and set(found_now.values) <= set(wanted_now):
+            # An amount without its figure's word only answers a figure the conversation is waiting
+            # for, and only in a message about no topic of its own ("技术合同登记了500万，能补吗"
+            # is a new question, not this session's R&D spending).
+            missing = [k for k in wanted_now if k not in state.figures]
+            waiting = {k for k in (state.asked_figure, state.last_filled) if k}
+            if len(missing) == 1:
+                waiting.add(missing[0])
+            no_topic = not (search.in_scope and search.confidence > 0.5)
+            if found_now.values and all(
+                k in wanted_now and (k in found_now.cue_spans or (k in waiting and no_topic)) for k in found_now.values
+            ):
                 for key, values in found_now.values.items():
                     state.set_figure(key, values, multiple=catalogue.figures[key].multiple)
                     state.last_filled = key
                 return self.report_for(sid, state, list(state.triggers), final=state.org_type is not None)
-        search = self.k.retriever.search(t)
-        top = search.articles[0].article if search.in_scope and search.articles else None
         if not detected.all_ids() and state.triggers and self._asks_for_the_total(t, search):
             # "那我们总共能拿多少？": the facts told so far, reported together.
             return self.report_for(sid, state, list(state.triggers), final=state.org_type is not None)
@@ -198,6 +208,7 @@ class Answerer:
         for key, amount in found.approximate:
             notes.append(f"您给的{catalogue.figures[key].label}“{amount.raw}”是约数，下面暂按{compose.format_yuan(amount.value_yuan)}计算；如有准确数字请告诉我。")
             state.figures[key] = amount.value_yuan
+            state.last_filled = key  # "对，就按200万算" confirms this figure
         for err in found.errors:
             notes.append(err.message)
         level_choices: list[str] = []

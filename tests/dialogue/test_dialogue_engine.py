@@ -331,3 +331,16 @@ def test_a_how_much_question_naming_a_topic_is_answered_not_turned_into_the_form
 def test_a_how_much_question_naming_nothing_starts_the_form(engine):
     reply = engine.turn("q", "我们公司能拿多少钱")
     assert reply.intent == "form" and reply.asks
+
+
+def test_an_amount_in_a_new_question_does_not_overwrite_the_session_s_figure(engine):
+    engine.turn("fig", "我们是企业举办的新型研发机构，上年度研发投入1000万")
+    reply = engine.turn("fig", "技术合同登记了500万，能补吗")
+    assert reply.citations[0].article == 11
+    assert reply.profile["figures"]["rd_investment_last_year"] == 10000000
+
+
+def test_a_bare_amount_answers_the_figure_the_conversation_waits_for(engine):
+    engine.turn("wait", "我们是企业举办的新型研发机构，能拿多少")
+    reply = engine.turn("wait", "查了账，准确是260万")
+    assert (17, 520000, "computed") in amounts(reply)
