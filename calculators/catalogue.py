@@ -146,6 +146,16 @@ FIGURE_RULES = (RatioRule, MatchRule, EqualRule)
 # --- catalogue parts ---------------------------------------------------------------------------
 
 
+def _valid_regexes(patterns: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """`patterns` unchanged if each compiles; else the ValueError that names the bad one."""
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{what} {pattern!r} is not a valid regex: {exc}") from None
+    return patterns
+
+
 class Figure(_Frozen):
     """A number the user can tell us (integer yuan), needed by ratio/match/equal rules."""
 
@@ -160,12 +170,7 @@ class Figure(_Frozen):
     @field_validator("exclude")
     @classmethod
     def _exclude_compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"exclude {pattern!r} is not a valid regex: {exc}") from None
-        return patterns
+        return _valid_regexes(patterns, "exclude")
 
     @cached_property
     def exclude_patterns(self) -> tuple[re.Pattern[str], ...]:
@@ -195,12 +200,7 @@ class Trigger(_Frozen):
     def _compiles(cls, cues: tuple[str, ...]) -> tuple[str, ...]:
         if not cues:
             raise ValueError("a trigger needs at least one cue")
-        for cue in cues:
-            try:
-                re.compile(cue)
-            except re.error as exc:
-                raise ValueError(f"cue {cue!r} is not a valid regex: {exc}") from None
-        return cues
+        return _valid_regexes(cues, "cue")
 
     @cached_property
     def cue_patterns(self) -> tuple[re.Pattern[str], ...]:

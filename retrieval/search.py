@@ -20,7 +20,7 @@ the module constants; the plateau is broad, so they are round numbers, not a tun
 4. Vector side: cosine between the question and every unit (USE multilingual), best per
    article, added with weight 1. It carries English and paraphrases the aliases miss. Skipped
    when the keyword lead exceeds KEYWORD_LEAD and the question has Chinese or keyword evidence
-   of at least EVIDENCE_MIN_LATIN (then the keywords decide scope too). Measured over all 626
+   of at least EVIDENCE_MIN (then the keywords alone put it in scope). Measured over all 626
    questions of tests/eval/*questions.jsonl and the dev set: leads of 0.3-0.5 give the same
    answers, 0.2 changes one; at 0.4 a quarter of the questions need the encode (a third at 0.5).
 5. In scope: the evidence is the best article's keyword score over the non-generic words only
@@ -81,7 +81,6 @@ COSINE_MIN = 0.30  # for questions without Chinese characters
 CLAUSES_PER_ARTICLE = 3
 VECTOR_CHARS = 128  # the embedding reads at most this much: cost grows with length; 96-256 gave the same answers on 765 questions
 KEYWORD_LEAD = 0.4  # a keyword lead the cosine (its spread across articles stays below it) cannot undo
-EVIDENCE_MIN_LATIN = 2.0  # keyword evidence that lets a question without Chinese skip the vector side too
 QUERY_CACHE = 512  # question embeddings kept (the engine may search one message twice)
 
 GENERIC = frozenset(
@@ -241,7 +240,7 @@ class Retriever:
         place = self._other_place(text)
         ranked = np.sort(kw_norm[1:])
         clear_lead = top_kw > 0 and ranked[-1] - ranked[-2] > KEYWORD_LEAD and (
-            bool(_CJK.search(masked)) or evidence >= EVIDENCE_MIN_LATIN
+            bool(_CJK.search(masked)) or evidence >= EVIDENCE_MIN
         )
         decided = place is not None
         cosine = self._zeros if clear_lead or decided else self._cosine(masked)

@@ -13,7 +13,6 @@ from calculators.models import Benefit, Profile
 from calculators.money import AmountError
 
 # A question about money (vs. a question about procedures, rights, conditions only).
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 # Asking for everything told so far, or adding to it ("同时也是…", "加起来一共多少").
 _HOW_MUCH = re.compile(r"多少|能拿|能领|能给|补几|奖几|how much", re.I)
 _TOTAL_WORDS = re.compile(r"一共|总共|加起来|合计|总计|全部加|总额|一起算|altogether|in total|\btotal\b", re.I)
@@ -129,7 +128,7 @@ class Answerer:
             # ("新型研发机构负面清单管理" is Art. 23, not Art. 17's money).
             # English retrieval is the weaker signal: an English money question naming a recognition
             # is answered by that recognition ("What does a new national clinical research center get?").
-            english_money = not _CJK.search(t) and bool(_MONEY_WORDS.search(t))
+            english_money = not nlu.CJK.search(t) and bool(_MONEY_WORDS.search(t))
             if top is not None and not states_facts and not english_money:
                 return self.policy_answer(sid, state, t, search)
             if top is None and not states_facts:

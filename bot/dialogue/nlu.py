@@ -171,7 +171,7 @@ def level_of(text: str) -> str | None:
     return None
 
 
-_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+CJK = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character
 
 
 _EXPLICIT_LEVELS = {
@@ -196,7 +196,7 @@ def corrected_level(text: str) -> str | None:
 def _level_near(text: str, start: int, end: int) -> str | None:
     """The level word closest before a match (within the same clause of the sentence)."""
     # 14 characters hold "自治区级科技企业" before the thing; English words are longer
-    window_start = max(0, start - (14 if _CJK_CHAR.search(text, max(0, start - 2), start or 1) else 40))
+    window_start = max(0, start - (14 if CJK.search(text, max(0, start - 2), start or 1) else 40))
     before = re.split(r"[，,。；;、和及与]", text[window_start:start])[-1] + text[start:end]
     best: tuple[int, str] | None = None
     for level, pattern in _LEVEL_WORDS.items():
