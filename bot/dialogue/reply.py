@@ -16,6 +16,16 @@ class Citation(BaseModel):
     quote: str  # verbatim substring of corpus/policy.txt
 
 
+class Option(BaseModel):
+    """A quick-reply option: `id` is stable across wordings and is what a front end sends back;
+    `label` is what it shows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    label: str
+
+
 class Reply(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -30,6 +40,8 @@ class Reply(BaseModel):
     # Extensions: which part of the dialogue produced this reply (greeting, answer, form, report, …)
     intent: str = ""
     departments: list[str] = Field(default_factory=list)
+    # The same options as `choices`, with stable ids (a press may send the id or the label).
+    options: list[Option] = Field(default_factory=list)
 
     def to_json_dict(self) -> dict:
         return self.model_dump(mode="json")
