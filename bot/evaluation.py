@@ -74,16 +74,35 @@ def engine_questions(engine, questions: list[dict]) -> dict:
 
 
 def engine_scenarios(engine, scenarios: list[dict]) -> dict:
+    """A scenario is exact when every expected item is there (article, amount, basis; one
+    entry per expected item, so two projects need two benefits), no *computed* benefit is there
+    that was not expected (a computed amount nobody asked for means a figure went into the wrong
+    rule), and, with "asks_figure", the reply asks for the missing figure."""
     exact = 0
+    wrong_input = 0
     failures = []
     for row in scenarios:
         reply = engine.turn(engine.new_session_id(), row["q"])
         got = [{"article": b.article, "amount_yuan": b.amount_yuan, "basis": b.basis} for b in reply.benefits]
-        if all(item in got for item in row["expect"]):
+        remaining = list(got)
+        missing = []
+        for item in row["expect"]:
+            if item in remaining:
+                remaining.remove(item)
+            else:
+                missing.append(item)
+        unexpected = [g for g in remaining if g["basis"] == "computed"
+                      and not any(g["article"] == e["article"] and g["amount_yuan"] == e["amount_yuan"]
+                                  for e in row["expect"])]
+        asked = bool(reply.asks) or not row.get("asks_figure")
+        wrong_input += bool(unexpected)
+        if not missing and not unexpected and asked:
             exact += 1
         else:
-            failures.append({"id": row.get("id"), "q": row["q"], "expect": row["expect"], "got": got})
-    return {"scenarios": len(scenarios), "exact": exact,
+            failures.append({"id": row.get("id"), "q": row["q"], "expect": row["expect"], "got": got,
+                             **({"unexpected_computed": unexpected} if unexpected else {}),
+                             **({"asks": list(reply.asks)} if not asked else {})})
+    return {"scenarios": len(scenarios), "exact": exact, "wrong_input_computed": wrong_input,
             "accuracy": exact / len(scenarios) if scenarios else 0.0, "failures": failures}
 
 
