@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.dialogue.compose import BASIS_LABELS
+from bot.dialogue.compose import basis_label
 from bot.dialogue.reply import Reply
 from calculators.format import PERIOD_LABELS, format_yuan
 
@@ -25,7 +25,7 @@ def benefits_table(benefits) -> Table:
     for col in ("条款", "项目", "金额", "依据", "周期", "计算"):
         table.add_column(col)
     for b in benefits:
-        table.add_row(b.clause, escape(b.item), format_yuan(b.amount_yuan), BASIS_LABELS.get(b.basis, b.basis),
+        table.add_row(b.clause, escape(b.item), format_yuan(b.amount_yuan), basis_label(b.basis),
                       PERIOD_LABELS.get(b.period, b.period), escape(b.formula))
     return table
 

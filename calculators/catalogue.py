@@ -146,11 +146,18 @@ FIGURE_RULES = (RatioRule, MatchRule, EqualRule)
 # --- catalogue parts ---------------------------------------------------------------------------
 
 
+def _expand(pattern: str) -> str:
+    """A cue with its {lexicon class} references expanded (corpus/lexicon.yaml)."""
+    from calculators.grammar import lexicon
+
+    return lexicon().expand(pattern)
+
+
 def _valid_regexes(patterns: tuple[str, ...], what: str) -> tuple[str, ...]:
     """`patterns` unchanged if each compiles; else the ValueError that names the bad one."""
     for pattern in patterns:
         try:
-            re.compile(pattern)
+            re.compile(_expand(pattern))
         except re.error as exc:
             raise ValueError(f"{what} {pattern!r} is not a valid regex: {exc}") from None
     return patterns
@@ -163,14 +170,19 @@ class Figure(_Frozen):
     label: str
     ask: str
     cues: tuple[str, ...] = ()  # plain words, not regexes
+    # regexes for cues that are not one fixed phrase ("研发…花了"); may use {lexicon classes}
+    cue_regex: tuple[str, ...] = ()
     multiple: bool = False  # a per-item list (several deals)
+    # several amounts of a single figure in one message, with nothing saying they are separate
+    # items or a correction: "sum" adds them (parts of one year's spending), "last" keeps the last
+    several: Literal["sum", "last"] = "last"
     # regexes: an amount whose clause matches one is not this figure ("为关联单位服务的收入400万")
     exclude: tuple[str, ...] = ()
 
-    @field_validator("exclude")
+    @field_validator("exclude", "cue_regex")
     @classmethod
     def _exclude_compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
-        return _valid_regexes(patterns, "exclude")
+        return _valid_regexes(patterns, "exclude / cue_regex")
 
     @cached_property
     def exclude_patterns(self) -> tuple[re.Pattern[str], ...]:
@@ -178,8 +190,9 @@ class Figure(_Frozen):
 
     @cached_property
     def cue_patterns(self) -> tuple[re.Pattern[str], ...]:
-        """The cues as case-insensitive literal patterns (compiled once, not per message)."""
-        return tuple(re.compile(re.escape(c), re.I) for c in self.cues)
+        """The cues as case-insensitive patterns (compiled once, not per message)."""
+        literal = tuple(re.compile(re.escape(c), re.I) for c in self.cues)
+        return literal + tuple(re.compile(_expand(c), re.I) for c in self.cue_regex)
 
 
 _LEADING_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
@@ -204,12 +217,18 @@ class Trigger(_Frozen):
 
     @cached_property
     def cue_patterns(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(c) for c in self.cues)
+        return tuple(re.compile(c) for c in self.expanded_cues)
+
+    @cached_property
+    def expanded_cues(self) -> tuple[str, ...]:
+        """The cues with their {lexicon class} references expanded."""
+        return tuple(_expand(c) for c in self.cues)
 
     @cached_property
     def any_cue(self) -> re.Pattern[str]:
         """All cues in one pattern, to skip a trigger whose cues cannot match in one search."""
-        scoped = (f"(?{m[1]}:{c[m.end():]})" if (m := _LEADING_FLAGS.match(c)) else f"(?:{c})" for c in self.cues)
+        scoped = (f"(?{m[1]}:{c[m.end():]})" if (m := _LEADING_FLAGS.match(c)) else f"(?:{c})"
+                  for c in self.expanded_cues)
         return re.compile("|".join(scoped))
 
     def matches(self, text: str) -> bool:

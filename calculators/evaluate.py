@@ -2,7 +2,8 @@
 
 An entry applies when one of its triggers (trigger or also_triggers) is in profile.triggers and
 profile.org_type is None or among the recipients of such a trigger. Each applicable entry gives
-one Benefit (rules.apply_rule), in article order, or — when its amount depends on a figure the
+one Benefit (rules.apply_rule; one per item when a single-value figure is given for several
+items, rules.apply_rule_items), in article order, or — when its amount depends on a figure the
 profile lacks and the text sets no cap — one PendingItem.
 
 Totals (documented decision, same buckets the reply composer uses):
@@ -27,7 +28,7 @@ from pydantic import BaseModel, ConfigDict
 
 from calculators.catalogue import Catalogue, load_catalogue
 from calculators.models import Benefit, Period, Profile
-from calculators.rules import apply_rule, figure_values
+from calculators.rules import apply_rule_items, figure_values
 
 ONE_TIME_PERIODS = ("one_time", "per_project")
 PER_YEAR_PERIODS = ("per_year", "per_person_per_year")
@@ -83,7 +84,8 @@ def _check(profile: Profile, catalogue: Catalogue) -> None:
         if key not in catalogue.figures:
             raise ProfileError(f"unknown figure {key!r}; known: {', '.join(catalogue.figures)}")
         try:
-            figure_values(key, value, catalogue.figures[key].multiple)
+            # a single-value figure may be given for several items (one benefit each)
+            figure_values(key, value, catalogue.figures[key].multiple or isinstance(value, tuple))
         except ValueError as exc:
             raise ProfileError(str(exc)) from None
 
@@ -123,8 +125,8 @@ def evaluate(profile: Profile, catalogue: Catalogue | None = None) -> Report:
     for entry in catalogue.entries:  # catalogue order is article/clause order (checked on load)
         if not _applies(entry.all_triggers, profile, catalogue):
             continue
-        benefit = apply_rule(entry, profile.figures, catalogue)
-        if benefit is None:
+        items = apply_rule_items(entry, profile.figures, catalogue)
+        if items is None:
             needed = (entry.figure,) if entry.figure else ()
             pending.append(
                 PendingItem(
@@ -138,8 +140,8 @@ def evaluate(profile: Profile, catalogue: Catalogue | None = None) -> Report:
                 )
             )
         else:
-            benefits.append(benefit)
-            needed = tuple(benefit.missing)
+            benefits.extend(items)
+            needed = tuple(items[0].missing)
         missing.extend(k for k in needed if k not in missing)
         if entry.article not in articles:
             articles.append(entry.article)
@@ -196,10 +198,8 @@ def _figure(key: str, value: Any, multiple: bool) -> int | tuple[int, ...]:
         items = _amounts(key, value)
     else:
         items = [_amount(key, value)]
-    if multiple:
+    if multiple or len(items) > 1:  # several items of a single-value figure: one benefit each
         return tuple(items)
-    if len(items) != 1:
-        raise ProfileError(f"figure {key} takes one amount, got {len(items)}")
     return items[0]
 
 

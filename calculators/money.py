@@ -233,7 +233,10 @@ def _read(t: str, m: re.Match[str]) -> tuple[_Mention, int]:
         pos, run = pos - 1, run[:-1]
     flags: set[str] = set()
     sign = t[start - 1] if start else ""
-    if sign == "负" or sign in ("-", "−") and (start < 2 or not t[start - 2].isalnum()):
+    # a minus after a word ("研发投入-300万") is a sign; after a digit or a Latin letter it is a
+    # range or an identifier ("200-300万", "A-300")
+    before_sign = t[start - 2] if start >= 2 else ""
+    if sign == "负" or sign in ("-", "−") and not (before_sign.isascii() and before_sign.isalnum()):
         flags.add("negative")
         start -= 1
     for _ in range(3):  # prefixes, innermost first: 人民币约200万, 约人民币200万
@@ -384,21 +387,40 @@ def parse_amount(text: str, default_unit: str | None = None, *, allow_zero: bool
     return values[0]
 
 
+@dataclass(frozen=True)
+class MoneyMention:
+    """A piece of text that is meant as money, readable or not: an Amount, or the AmountError
+    that says why it cannot be used (a range, a negative, zero, an absurd figure)."""
+
+    start: int
+    end: int
+    raw: str
+    value_yuan: int | None  # None when `error` is set
+    approximate: bool = False
+    error: AmountError | None = None
+
+
+def scan_money(text: str) -> list[MoneyMention]:
+    """Every money mention in `text`, in order, with its value or its problem; offsets index
+    normalize(text). "研发投入-300万" gives a mention with a NegativeAmount error, so the figure it
+    belongs to can be asked again instead of silently losing (or flipping) the sign."""
+    t = normalize(text)
+    out = []
+    for m in _scan(t):
+        if not m.money:
+            continue
+        try:
+            out.append(MoneyMention(m.start, m.end, m.raw, _check(m, allow_zero=False), m.approximate))
+        except AmountError as exc:
+            out.append(MoneyMention(m.start, m.end, m.raw, None, m.approximate, exc))
+    return out
+
+
 def find_amounts(text: str) -> list[Amount]:
     """Every amount in `text`, in order; offsets index normalize(text).
 
     Only amounts parse_amount would accept (or flag as approximate) are returned: ranges,
     negatives, zero, absurd or unreadable figures, percents, counts and bare numbers are left out
-    (parse_amount on the same text names the problem).
+    (parse_amount on the same text names the problem; scan_money keeps them with their error).
     """
-    t = normalize(text)
-    found = []
-    for m in _scan(t):
-        if not m.money:
-            continue
-        try:
-            yuan = _check(m, allow_zero=False)
-        except AmountError:
-            continue
-        found.append(Amount(yuan, m.start, m.end, m.raw, m.approximate))
-    return found
+    return [Amount(m.value_yuan, m.start, m.end, m.raw, m.approximate) for m in scan_money(text) if m.error is None]

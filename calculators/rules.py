@@ -214,3 +214,28 @@ def apply_rule(
         x = values[0]
         return _benefit(entry, x, "computed", f"{figure.label}{format_yuan(x)}，等额给予{format_yuan(x)}")
     raise TypeError(f"unknown rule {rule!r}")  # pragma: no cover - the union is closed
+
+
+def apply_rule_items(
+    entry: Entry,
+    figures: Mapping[str, FigureValue] | None = None,
+    catalogue: Catalogue | None = None,
+) -> list[Benefit] | None:
+    """Like apply_rule, but a single-value figure given for several items (two projects'
+    allocations, two products' unit prices) gives one benefit per item, each computed and capped
+    on its own ("（第1项）", "（第2项）"). Per-item figures (``multiple``) stay one benefit with
+    their item and yearly caps; None as apply_rule."""
+    figures = figures or {}
+    key = entry.figure
+    value = figures.get(key) if key else None
+    catalogue = catalogue or load_catalogue()
+    if key is None or catalogue.figures[key].multiple or not isinstance(value, list | tuple) or len(value) < 2:
+        if key is not None and isinstance(value, list | tuple) and len(value) == 1:
+            figures = {**figures, key: value[0]}
+        benefit = apply_rule(entry, figures, catalogue)
+        return None if benefit is None else [benefit]
+    out = []
+    for i, item in enumerate(value, 1):
+        b = apply_rule(entry, {**figures, key: item}, catalogue)
+        out.append(b.model_copy(update={"item": f"{b.item}（第{i}项）", "formula": f"第{i}项：{b.formula}"}))
+    return out

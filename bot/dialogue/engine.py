@@ -1,158 +1,128 @@
-"""engine.turn(): the deterministic conversation core (flow: dialogue_flow.mmd beside this file).
+"""engine.turn(): the deterministic conversation core.
 
-    engine = build_engine(settings)           # or Engine(store=SqliteSessionStore(path), data_dir=...)
-    reply = engine.turn("s-1", "高企能拿多少")  # free text
-    reply = engine.turn("s-1", choice="企业")    # a label from the previous reply's choices
-    engine.delete_session("s-1")              # erase every trace of the session
+    engine = build_engine(settings)                 # or Engine(store=SqliteSessionStore(path), data_dir=...)
+    reply = engine.turn("s-1", "高企能拿多少")        # free text
+    reply = engine.turn("s-1", choice="org:enterprise")   # a pressed option: its id or its label
+    engine.delete_session("s-1")                    # erase every trace of the session
+
+One turn: understand the message once (frame.py) -> the first rule of the table that holds
+(rules.py) -> its handler's Decision (facts + events) -> the events applied here, once
+(state.apply) -> compose(facts) (compose.py, prompts/replies.yaml) -> the reply object.
 
 turn() is synchronous and thread-safe: turns on one session are serialized by the store,
 different sessions run in parallel. Async front ends call it through asyncio.to_thread.
-turn() never raises: any internal fault becomes a polite Chinese reply and is logged.
+turn() never raises: any internal fault becomes a polite Chinese reply, the state unchanged.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from pathlib import Path
 
-from bot.dialogue import nlu
-from bot.dialogue.answers import Answerer
-from bot.dialogue.form import FormFlow
-from bot.dialogue.reply import Reply
-from bot.dialogue.state import SessionState
+from bot.dialogue import compose as composer
+from bot.dialogue.facts import Facts, say
+from bot.dialogue.frame import understand
+from bot.dialogue.handlers import form, pending
+from bot.dialogue.knowledge import Knowledge
+from bot.dialogue.reply import Option, Reply
+from bot.dialogue.rules import RULES, Rule, select
+from bot.dialogue.state import CountTurn, OfferForm, SessionState, SetLevelQuestion, SetOffered, apply
 from bot.dialogue.store import MemorySessionStore, SessionStore, SqliteSessionStore, StoreError
-from calculators.textnorm import normalize
+from bot.dialogue.turn import Decision, Turn
 
 log = logging.getLogger(__name__)
 
-INTERNAL_ERROR = "抱歉，处理这条消息时出了问题。请换个说法再试一次，或发送“重新开始”从头开始。"
-STORE_ERROR_NOTE = "（会话记录暂时无法保存，本次回答不影响；如需继续测算，请稍后再试。）"
-
-
-class Knowledge:
-    """The policy, the catalogue and (lazily) the retriever: loaded once per process."""
-
-    def __init__(self, data_dir: Path, retriever=None):
-        from calculators.catalogue import load_catalogue
-        from retrieval.corpus import load_policy
-
-        self.data_dir = Path(data_dir)
-        self.policy = load_policy()
-        self.catalogue = load_catalogue()
-        self._retriever = retriever
-        self._homophones = None
-        self._lock = threading.Lock()
-
-    @property
-    def retriever(self):
-        if self._retriever is None:
-            with self._lock:
-                if self._retriever is None:
-                    from retrieval.search import open_retriever
-
-                    self._retriever = open_retriever(self.data_dir)
-        return self._retriever
-
-    def correct(self, text: str) -> str:
-        """`text` with homophone typos of the policy's words put right (高心企业 -> 高新企业), same
-        length: what the NLU and the retriever both read.
-
-        Needs only the index's homophones.json, so a turn that never searches (a form answer,
-        重新开始) does not open the retriever. Without an index yet (a fresh data dir) the text is
-        read as typed: building one is the retriever's job, on the first question that needs it.
-        """
-        if self._retriever is not None:
-            return self._retriever.lexicon.correct(text)
-        if self._homophones is None:
-            from retrieval import store
-
-            try:
-                self._homophones = store.load_homophones(self.data_dir)
-            except store.IndexMissing:
-                return text
-        return self._homophones.correct(text)
+__all__ = ["Engine", "Knowledge", "build_engine"]
 
 
 class Engine:
-    def __init__(self, store: SessionStore, *, data_dir: Path, knowledge: Knowledge | None = None):
+    def __init__(self, store: SessionStore, *, data_dir: Path, knowledge: Knowledge | None = None,
+                 rules: tuple[Rule, ...] = RULES):
         self.store = store
         self.knowledge = knowledge or Knowledge(data_dir)
-        self.answerer = Answerer(self.knowledge)
-        self.form = FormFlow(self.knowledge, self.answerer)
+        self.rules = rules
 
     @staticmethod
     def new_session_id() -> str:
         return "s-" + uuid.uuid4().hex[:12]
 
+    # --- the turn --------------------------------------------------------------------------------
     def turn(self, session_id: str | None, text: str | None = None, *, choice: str | None = None) -> Reply:
         session_id = session_id or self.new_session_id()
         try:
             with self.store.session(session_id) as handle:
                 state = SessionState.model_validate(handle.state or {})
-                reply = self._safe_turn(session_id, state, text, choice)
-                state.turns += 1
-                handle.state = state.model_dump(mode="json")
+                reply, new_state = self._safe_turn(session_id, state, text, choice)
+                handle.state = new_state.model_dump(mode="json")
                 return reply
         except StoreError:
             log.exception("session store failed; answering without state")
-            reply = self._safe_turn(session_id, SessionState(), text, choice)
-            return reply.model_copy(update={"reply": reply.reply + "\n" + STORE_ERROR_NOTE})
+            reply, _ = self._safe_turn(session_id, SessionState(), text, choice)
+            return reply.model_copy(update={"reply": reply.reply + "\n" + composer.text("store_error_note")})
 
-    def _safe_turn(self, session_id: str, state: SessionState, text: str | None, choice: str | None) -> Reply:
-        snapshot = state.model_copy(deep=True)
+    def _safe_turn(self, sid: str, state: SessionState, text: str | None, choice: str | None):
         try:
-            return self._turn(session_id, state, text, choice)
+            return self.decide(sid, state, text, choice)
         except Exception:  # the user always gets an answer; the fault goes to the log
             log.exception("turn failed")
-            for name in SessionState.model_fields:
-                setattr(state, name, getattr(snapshot, name))
-            return Reply(session=session_id, reply=INTERNAL_ERROR, covered=False, profile=state.profile_dict(),
-                         intent="error")
+            facts = Facts(intent="error", covered=False, lead=(say("internal_error"),))
+            return composer.compose(facts, self.knowledge, session=sid, profile=state.profile_dict()), state
 
-    def _turn(self, sid: str, state: SessionState, text: str | None, choice: str | None) -> Reply:
-        t = normalize(choice if choice is not None else (text or ""))
-        if choice is None and t:  # typed text, read with its homophone typos put right (a choice is our label)
-            t = self.knowledge.correct(t)
-        a = self.answerer
-        if not t:
-            return self.form.with_resume(sid, state, a.prompt_for_input(sid, state))
-        if nlu.is_reset(t):
-            state.__init__()
-            return a.reset(sid, state)
-        if nlu.is_help(t):
-            return self.form.with_resume(sid, state, a.help(sid, state))
-        if nlu.is_check(t):
-            return self.form.start(sid, state)
-        if nlu.is_articles_list(t):
-            return self.form.with_resume(sid, state, a.articles(sid, state))
-        if (number := nlu.is_article_lookup(t)) is not None:
-            return self.form.with_resume(sid, state, a.article(sid, state, number))
+    def decide(self, sid: str, state: SessionState, text: str | None, choice: str | None):
+        """(reply, new state) for one message; the state is made here and only here."""
+        pressed, raw = self._pressed(state, text, choice)
+        frame = understand(raw, state, self.knowledge, pressed=pressed)
+        turn = Turn(sid, frame, state, self.knowledge)
+        rule = select(turn, self.rules)
+        decision = rule.handler(turn)
+        prelude = [OfferForm(False)] if state.offer_form else []
+        if state.level_question is not None and rule.name != "level" and pending.level_lapses(turn):
+            prelude.append(SetLevelQuestion(None))
+        facts, events = decision.facts, [*prelude, *decision.events]
+        if state.mode == "form" and rule.digression:
+            # A question inside the check: answered, the form's facts untouched, its question repeated.
+            events = prelude
+            facts = self._resume(facts, state)
+        elif rule.resumes and state.mode == "form":
+            facts = self._resume(facts, state)
+        new_state = apply(state, events)
+        reply = composer.compose(facts, self.knowledge, session=sid, profile=new_state.profile_dict())
+        new_state = apply(new_state, [SetOffered(tuple((o.id, o.label) for o in reply.options)), CountTurn()])
+        return reply, new_state
 
-        handled = self.form.handle(sid, state, t, pressed=choice is not None)
-        if handled is not None:
-            return handled
-        state.offer_form = False  # the offer only stands for the very next message
-        if (nlu.is_greeting(t) or nlu.is_thanks(t)) and state.mode == "idle":
-            return a.small_talk(sid, state, t)
-        if (
-            nlu.is_form_start(t)
-            and not nlu.detect_triggers(t, self.knowledge.catalogue).triggers
-            and not self._names_a_topic(t)
-        ):
-            return self.form.start(sid, state)
-        if state.mode == "form":
-            # A digression: answered on a scratch copy so the form's facts and pending question
-            # stay exactly as they were, then the form question is repeated.
-            return self.form.with_resume(sid, state, a.answer(sid, state.model_copy(deep=True), t))
-        return a.answer(sid, state, t)
+    def _resume(self, facts: Facts, state: SessionState) -> Facts:
+        question, asks, options = form.current_question(state, self.knowledge.catalogue)
+        if not question:
+            return facts
+        return facts.with_question(question, asks, options, resume=True)
 
-    def _names_a_topic(self, t: str) -> bool:
-        """"揭榜挂帅项目能拿多少钱" asks about one article, not "what can we get" in general: the
-        keywords find a topic (confidence above the 0.5 a question made only of benefit words gets)."""
-        result = self.knowledge.retriever.search(t)
-        return result.in_scope and result.confidence > 0.5
+    def _pressed(self, state: SessionState, text: str | None, choice: str | None) -> tuple[str | None, str]:
+        """A press as (option id, the text it stands for): an id, or a label of the last reply's
+        options (or of any option the core offers). Example options stand for their question."""
+        if choice is None:
+            return None, text or ""
+        catalogue = self.knowledge.catalogue
+        for option_id, label in state.offered:
+            if choice in (option_id, label):
+                return self._as_text(Option(id=option_id, label=label))
+        option = composer.known_option(choice, catalogue)
+        if option is not None:
+            return self._as_text(option)
+        return None, choice  # an unknown press is read as typed text
+
+    @staticmethod
+    def _as_text(option: Option) -> tuple[str | None, str]:
+        if option.id.startswith("example:"):
+            return None, option.label
+        return option.id, option.label
+
+    # --- sessions ----------------------------------------------------------------------------------
+    def last_options(self, session_id: str) -> list[Option]:
+        """The options of the session's last reply (for `ask --session 2` and front ends)."""
+        with self.store.session(session_id) as handle:
+            state = SessionState.model_validate(handle.state or {})
+        return [Option(id=i, label=label) for i, label in state.offered]
 
     def delete_session(self, session_id: str) -> None:
         self.store.delete(session_id)
@@ -163,3 +133,6 @@ def build_engine(settings, *, memory: bool = False) -> Engine:
     data_dir = Path(settings.data_dir)
     store = MemorySessionStore() if memory else SqliteSessionStore(settings.sessions_db)
     return Engine(store, data_dir=data_dir)
+
+
+__all__ += ["Decision"]

@@ -1,42 +1,219 @@
-"""Session state: what the engine remembers between turns (stored as JSON by the store)."""
+"""Session state and the events that change it.
+
+SessionState is frozen: nothing assigns to it. A turn's handler returns events (like Rasa's
+SlotSet); `apply(state, events)` in this module is the one place a new state is made from them,
+and the engine calls it once per turn. A digression, a fault or a refused message therefore
+leaves the state exactly as it was: its events are simply not applied.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Step = Literal["org_type", "triggers", "level", "figure", "confirm", "delete_confirm"]
+FigureValue = int | tuple[int, ...]
 
 
-class SessionState(BaseModel):
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class PendingConfirm(_Frozen):
+    """A figure value waiting for a yes: an approximate amount ("约200万") or an amount that came
+    without its figure's words ("…100万，能补多少" when the item needs its 单价)."""
+
+    figure: str
+    value: FigureValue
+    reason: Literal["approximate", "unlabelled"] = "approximate"
+    raw: str = ""
+
+
+class LevelQuestion(_Frozen):
+    """A thing named without its level (众创空间), with the catalogue's triggers for each level."""
+
+    object: str
+    triggers: tuple[str, ...]
+
+
+class Topic(_Frozen):
+    """What the last answer was about, so an elliptical follow-up ("换成自治区级呢", "那什么时候
+    到期", "那第十七条呢") is read against it."""
+
+    article: int | None = None
+    triggers: tuple[str, ...] = ()
+    figures: tuple[str, ...] = ()
+
+
+class SessionState(_Frozen):
     mode: Literal["idle", "form"] = "idle"
     step: Step | None = None
     org_type: str | None = None
-    triggers: list[str] = Field(default_factory=list)
-    figures: dict[str, int | list[int]] = Field(default_factory=dict)
-    skipped: list[str] = Field(default_factory=list)  # figure keys the user chose not to give
+    triggers: tuple[str, ...] = ()
+    figures: dict[str, FigureValue] = Field(default_factory=dict)
+    figure_words: dict[str, str] = Field(default_factory=dict)  # the user's words each figure came from
+    # a figure told as a total less an excluded part ("800万，其中300万是关联单位的"): (total, parts)
+    figure_deductions: dict[str, tuple[int, tuple[int, ...]]] = Field(default_factory=dict)
+    skipped: tuple[str, ...] = ()  # figure keys the user chose not to give
     asked_figure: str | None = None  # the figure the last reply asked for
     last_filled: str | None = None  # the figure most recently given (for bare corrections)
-    # An approximate or unit-less amount waiting for confirmation: {"figure", "value", "choices"}
-    confirm: dict | None = None
-    # Families whose level (国家/自治区) is still open: {"object": ..., "triggers": [ids]}
-    level_question: dict | None = None
+    confirm: PendingConfirm | None = None
+    level_question: LevelQuestion | None = None
     # After a one-shot answer the organisation types are offered to start the full check.
     offer_form: bool = False
+    topic: Topic | None = None
+    offered: tuple[tuple[str, str], ...] = ()  # the last reply's options: (id, label)
     turns: int = 0
-
-    def set_figure(self, key: str, values: list[int], *, multiple: bool) -> None:
-        """Record amounts found for a figure: the list for a per-item figure, else the last one
-        (a later amount in the same message corrects an earlier one)."""
-        self.figures[key] = list(values) if multiple else values[-1]
-        self.last_filled = key
-        if key in self.skipped:
-            self.skipped.remove(key)
 
     def profile_dict(self) -> dict:
         return {
             "org_type": self.org_type,
             "triggers": list(self.triggers),
-            "figures": dict(self.figures),
+            "figures": {k: list(v) if isinstance(v, tuple) else v for k, v in self.figures.items()},
         }
+
+
+# --- events ------------------------------------------------------------------------------------
+# Each event is a value; `_apply_one` says what it does. Handlers build them; only apply() uses them.
+
+
+@dataclass(frozen=True)
+class Reset:
+    """Forget everything (重新开始); the turn counter stays."""
+
+
+@dataclass(frozen=True)
+class SetMode:
+    mode: Literal["idle", "form"]
+    step: Step | None = None
+
+
+@dataclass(frozen=True)
+class SetOrgType:
+    org_type: str | None
+
+
+@dataclass(frozen=True)
+class AddTriggers:
+    triggers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RemoveTriggers:
+    triggers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReplaceTrigger:
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class SetFigure:
+    """One validated figure value (bot.dialogue.figures.fill is the one place that makes these)."""
+
+    figure: str
+    value: FigureValue
+    words: str = ""
+    deduction: tuple[int, tuple[int, ...]] | None = None  # (total, excluded parts) when told so
+
+
+@dataclass(frozen=True)
+class SkipFigure:
+    figure: str
+
+
+@dataclass(frozen=True)
+class AskFigure:
+    figure: str | None
+
+
+@dataclass(frozen=True)
+class SetConfirm:
+    pending: PendingConfirm | None
+
+
+@dataclass(frozen=True)
+class SetLevelQuestion:
+    question: LevelQuestion | None
+
+
+@dataclass(frozen=True)
+class OfferForm:
+    offer: bool
+
+
+@dataclass(frozen=True)
+class SetTopic:
+    topic: Topic | None
+
+
+@dataclass(frozen=True)
+class SetOffered:
+    options: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class CountTurn:
+    pass
+
+
+Event = (Reset | SetMode | SetOrgType | AddTriggers | RemoveTriggers | ReplaceTrigger | SetFigure | SkipFigure
+         | AskFigure | SetConfirm | SetLevelQuestion | OfferForm | SetTopic | SetOffered | CountTurn)
+
+
+def _apply_one(state: SessionState, event: Event) -> SessionState:
+    update: dict
+    match event:
+        case Reset():
+            return SessionState(turns=state.turns)
+        case SetMode(mode=mode, step=step):
+            update = {"mode": mode, "step": step}
+            if mode == "idle":
+                update["asked_figure"] = None
+        case SetOrgType(org_type=org):
+            update = {"org_type": org}
+        case AddTriggers(triggers=ids):
+            update = {"triggers": tuple(dict.fromkeys((*state.triggers, *ids)))}
+        case RemoveTriggers(triggers=ids):
+            update = {"triggers": tuple(t for t in state.triggers if t not in ids)}
+        case ReplaceTrigger(old=old, new=new):
+            swapped = tuple(new if t == old else t for t in state.triggers)
+            update = {"triggers": tuple(dict.fromkeys(swapped))}
+        case SetFigure(figure=key, value=value, words=words, deduction=deduction):
+            words_now = {**state.figure_words, key: words} if words else {
+                k: v for k, v in state.figure_words.items() if k != key}
+            deductions = {k: v for k, v in state.figure_deductions.items() if k != key}
+            if deduction is not None:
+                deductions[key] = deduction
+            update = {"figures": {**state.figures, key: value}, "figure_words": words_now, "last_filled": key,
+                      "skipped": tuple(k for k in state.skipped if k != key), "figure_deductions": deductions}
+        case SkipFigure(figure=key):
+            update = {"skipped": tuple(dict.fromkeys((*state.skipped, key)))}
+        case AskFigure(figure=key):
+            update = {"asked_figure": key}
+        case SetConfirm(pending=pending):
+            update = {"confirm": pending}
+        case SetLevelQuestion(question=question):
+            update = {"level_question": question}
+        case OfferForm(offer=offer):
+            update = {"offer_form": offer}
+        case SetTopic(topic=topic):
+            update = {"topic": topic}
+        case SetOffered(options=options):
+            update = {"offered": options}
+        case CountTurn():
+            update = {"turns": state.turns + 1}
+        case _:
+            raise TypeError(f"not a state event: {event!r}")
+    return state.model_copy(update=update)
+
+
+def apply(state: SessionState, events) -> SessionState:
+    """The state after `events`, in order: the only way a new state is made."""
+    for event in events:
+        state = _apply_one(state, event)
+    return state

@@ -188,7 +188,7 @@ def test_default_catalogue():
         (Profile(org_type="company"), "unknown org_type 'company'"),
         (Profile(triggers=("gaoqi",)), "unknown trigger"),
         (Profile(figures={"revenue": 1}), "unknown figure 'revenue'"),
-        (Profile(figures={"unit_price": (1, 2)}), "takes one amount"),
+        (Profile(figures={"unit_price": (1, -2)}), "negative"),
         (Profile(figures={"unit_price": -1}), "negative"),
     ],
 )
@@ -246,7 +246,7 @@ def test_profile_from_json_lists_and_singles():
         ({"figures": {"unit_price": True}}, "not an amount"),
         ({"figures": {"unit_price": "约200万"}}, "unit_price"),
         ({"figures": {"unit_price": "很多钱"}}, "unit_price"),
-        ({"figures": {"unit_price": [1, 2]}}, "takes one amount"),
+        ({"figures": {"unit_price": [1, -2]}}, "negative"),
         ({"figures": {"unit_price": -5}}, "negative"),
         ({"figures": {"deal_amounts": "大约800万"}}, "approximate"),
         ({"profile": {}}, "unknown profile key"),
@@ -256,3 +256,13 @@ def test_profile_from_json_lists_and_singles():
 def test_profile_from_json_rejects(data, message):
     with pytest.raises(ProfileError, match=message):
         profile_from_json(data, CAT)
+
+
+def test_a_single_value_figure_given_for_several_items_pays_each_item_capped():
+    """Two products' unit prices (BAD_INPUTS 32): one benefit per product, each capped, summed."""
+    profile = Profile(triggers=("first_set_national",), figures={"unit_price": (2_000_000, 5_000_000)})
+    report = evaluate(profile, CAT)
+    items = [(b.item.endswith("（第1项）"), b.amount_yuan) for b in report.benefits if b.article == 19]
+    assert [amount for _, amount in items] == [600_000, 1_000_000]
+    assert report.totals.one_time_yuan == 1_600_000
+    assert report.benefits[0].formula.startswith("第1项：")

@@ -1,0 +1,100 @@
+"""understand(text, state) -> Frame: a message read once, into typed facts the rules decide on.
+
+Everything the rule table and the handlers need to know about a message is here; nothing reads
+the text again. The retrieval result is computed on first use and at most once per message
+(tests/dialogue/test_frame.py counts it), so a form answer such as "企业" never searches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from bot.dialogue.nlu import figures as fig
+from bot.dialogue.nlu import levels, moves, recognitions
+from bot.dialogue.state import SessionState
+from calculators.textnorm import normalize
+
+# Moves read from the lexicon for every message (corpus/lexicon.yaml class names).
+MOVES = ("greeting", "thanks", "help", "reset", "check", "articles_list", "exit", "skip", "done", "yes", "no",
+         "correction", "question", "form_start", "total", "adding", "money", "claim", "asker", "follow_up")
+# "Names a topic": the retrieval's confidence above what a question made only of benefit words
+# gets (exactly this value: search.py's threshold), so "能拿多少钱" names none.
+TOPIC_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class Frame:
+    raw: str
+    text: str  # normalized; typed text with homophone typos put right
+    pressed: str | None  # the id of the option pressed, None for typed text
+    moves: frozenset[str]
+    kinds: frozenset[str]  # question kinds: how_much, ask.when, ask.overlap, …
+    article_ref: int | None  # an article named anywhere ("那第十七条呢")
+    article_lookup: int | None  # the message is mainly a reference to this article
+    org_type: str | None
+    detected: recognitions.Detected
+    figures: fig.FigureReading
+    level: str | None  # a level word in the message (国家级, 自治区级 …)
+    corrected_level: str | None  # the level a correction settles on
+    _knowledge: object = None
+
+    def has(self, move: str) -> bool:
+        return move in self.moves
+
+    @property
+    def empty(self) -> bool:
+        return not self.text
+
+    @property
+    def named(self) -> list[str]:
+        """Every recognition the message names (resolved and level-ambiguous)."""
+        return self.detected.all_ids()
+
+    @cached_property
+    def search(self):
+        """The one retrieval result for this message."""
+        return self._knowledge.retriever.search(self.text)
+
+    @property
+    def names_a_topic(self) -> bool:
+        """The keywords find a topic of their own: more than benefit words ("揭榜挂帅项目能拿多少钱"
+        does, "能拿多少钱" does not)."""
+        return self.search.in_scope and self.search.confidence > TOPIC_CONFIDENCE
+
+    @property
+    def top_article(self) -> int | None:
+        result = self.search
+        return result.articles[0].article if result.in_scope and result.articles else None
+
+    def is_question(self) -> bool:
+        return self.pressed is None and self.has("question")
+
+
+def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None = None) -> Frame:
+    """Read one message (typed text, or the label of a pressed option with its id)."""
+    text = normalize(raw or "")
+    if pressed is None and text:
+        text = knowledge.correct(text)
+    catalogue = knowledge.catalogue
+    found = {m for m in MOVES if moves.is_move(m, text)} if text else set()
+    detected = recognitions.detect_triggers(text, catalogue) if text else recognitions.Detected()
+    wanted = list(dict.fromkeys([*catalogue.figures_for(detected.all_ids()), *catalogue.figures_for(state.triggers),
+                                 *([state.asked_figure] if state.asked_figure else [])]))
+    reading = fig.read_figures(text, catalogue, wanted) if text else fig.FigureReading()
+    recognitions.drop_figure_mentions(detected, text, catalogue)
+    return Frame(
+        raw=raw or "",
+        text=text,
+        pressed=pressed,
+        moves=frozenset(found),
+        kinds=moves.question_kinds(text) if text else frozenset(),
+        article_ref=moves.article_ref(text) if text else None,
+        article_lookup=moves.article_lookup(text) if text else None,
+        org_type=moves.org_type_of(text, catalogue) if text else None,
+        detected=detected,
+        figures=reading,
+        level=levels.level_of(text) if text else None,
+        corrected_level=levels.corrected_level(text) if text else None,
+        _knowledge=knowledge,
+    )

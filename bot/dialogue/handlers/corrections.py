@@ -1,0 +1,80 @@
+"""Corrections ("不对，研发投入是1500万", "不对，第二笔是900万", "刚才说错了，是自治区级",
+"不对，我们是科研院所"): each changes the one fact it names, nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.dialogue.fill import replace_item, set_figure
+from bot.dialogue.nlu import moves
+from bot.dialogue.nlu.figures import excluded_part
+from bot.dialogue.state import Event, ReplaceTrigger, SetOrgType
+from calculators.grammar import lexicon
+
+_LEX = lexicon()
+
+
+@dataclass
+class Correction:
+    events: list[Event] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)  # figure keys changed
+    swapped: list[str] = field(default_factory=list)  # triggers now at the corrected level
+    org_type: str | None = None  # the organisation type corrected to
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.figures or self.swapped or self.org_type)
+
+
+def _item_index(text: str) -> int | None:
+    m = _LEX.search("item_ordinal", text)
+    if not m:
+        return None
+    number = moves.cn_or_int(m.group(1).replace("两", "二"))
+    return number - 1 if number else None
+
+
+def read_correction(turn, *, org_allowed: bool = True) -> Correction:
+    frame, state, catalogue = turn.frame, turn.state, turn.catalogue
+    out = Correction()
+    reading = frame.figures
+    index = _item_index(frame.text)
+    cued = {k: v for k, v in reading.values.items()}
+    # "不对，关联单位那部分只有100万": a new excluded part of a figure told as total less a part
+    for key, (total, _parts) in state.figure_deductions.items():
+        part = [fm.value for fm in reading.unassigned if fm.value is not None
+                and excluded_part(frame.text, fm.mention, catalogue.figures[key])]
+        if part and key not in cued:
+            out.events.append(set_figure(catalogue, key, max(0, total - sum(part)), frame.text, (total, tuple(part))))
+            out.figures.append(key)
+            return out
+    loose = [fm.value for fm in reading.unassigned if fm.value is not None]
+    if not cued and loose and state.last_filled:
+        cued = {state.last_filled: tuple(loose)}
+    for key, values in cued.items():
+        old = state.figures.get(key)
+        if index is not None and old is not None and len(values) == 1:
+            try:
+                value = replace_item(old, index, values[0])
+            except IndexError:
+                continue
+        else:
+            figure = catalogue.figures[key]
+            value = tuple(values) if figure.multiple or key in reading.itemised and len(values) > 1 else values[-1]
+        out.events.append(set_figure(catalogue, key, value, reading.words.get(key, "")))
+        out.figures.append(key)
+    level = frame.corrected_level
+    if level is not None:
+        for tid in state.triggers:
+            trigger = catalogue.triggers[tid]
+            sibling = next((x for x, t in catalogue.triggers.items() if t.object == trigger.object and t.level == level),
+                           None)
+            if sibling and sibling != tid:
+                out.events.append(ReplaceTrigger(tid, sibling))
+                out.swapped.append(sibling)
+    if org_allowed and not out.changed and (m := _LEX.search("correction_new_value", frame.text)):
+        org = moves.org_type_of(m.group(1), catalogue)
+        if org and org != state.org_type:
+            out.events.append(SetOrgType(org))
+            out.org_type = org
+    return out

@@ -1,0 +1,256 @@
+"""The guided check: organisation type -> recognitions (multi-select) -> only the figures the chosen
+items need -> report. Corrections, skips, digressions and resets work at every step."""
+
+from __future__ import annotations
+
+from bot.dialogue.facts import Ask, Facts, OptionRef, say
+from bot.dialogue.fill import set_figure
+from bot.dialogue.handlers.corrections import read_correction
+from bot.dialogue.nlu.figures import read_figure
+from bot.dialogue.report import report
+from bot.dialogue.state import (
+    AddTriggers,
+    AskFigure,
+    LevelQuestion,
+    OfferForm,
+    PendingConfirm,
+    RemoveTriggers,
+    Reset,
+    SessionState,
+    SetConfirm,
+    SetLevelQuestion,
+    SetMode,
+    SetOrgType,
+    SkipFigure,
+    apply,
+)
+from bot.dialogue.turn import Decision, Turn
+from calculators.format import format_yuan
+from calculators.money import AmountError, ApproximateAmount
+
+DONE, NONE, SKIP = "done", "none", "skip"
+
+
+# --- the pending question ------------------------------------------------------------------------
+
+def trigger_options(catalogue, org_type: str | None) -> list[str]:
+    # Items meant for this kind of organisation alone first: they are what it most likely has.
+    return [t.id for t in sorted(catalogue.triggers_for_org(org_type), key=lambda t: len(t.recipients))]
+
+
+def current_question(state: SessionState, catalogue) -> tuple[list, list[Ask], list[OptionRef]]:
+    """The form's pending question: (question, asks, options); empty outside the form."""
+    if state.mode != "form":
+        return [], [], []
+    if state.step == "org_type":
+        return [say("ask_org")], [Ask(prompt=say("ask_org"))], [OptionRef(id=f"org:{k}") for k in catalogue.org_types]
+    if state.step == "triggers":
+        question = [say("ask_triggers")]
+        if state.triggers:
+            question.append(say("chosen_so_far", labels=[catalogue.triggers[t].label for t in state.triggers]))
+        options = [OptionRef(id=f"trigger:{t}") for t in trigger_options(catalogue, state.org_type)]
+        options += [OptionRef(id=DONE)] if state.triggers else [OptionRef(id=NONE), OptionRef(id=DONE)]
+        return question, [Ask(prompt=say("ask_triggers"))], options
+    if state.step == "figure" and state.asked_figure:
+        ask = Ask(figure=state.asked_figure)
+        return [ask], [ask], [OptionRef(id=SKIP)]
+    return [], [], []
+
+
+def ask(turn: Turn, decision_events, lead=(), *, intent: str = "form") -> Decision:
+    """Acknowledge (lead) and ask the form's question as it stands after the events."""
+    after = apply(turn.state, decision_events)
+    question, asks, options = current_question(after, turn.catalogue)
+    facts = Facts(intent=intent, covered=True, lead=tuple(lead)).with_question(question, asks, options)
+    return Decision(facts, tuple(decision_events))
+
+
+# --- entry ---------------------------------------------------------------------------------------
+
+def start(turn: Turn) -> Decision:
+    """/check or "我想看看我们能享受哪些政策": begin from nothing."""
+    return ask(turn, [Reset(), SetMode("form", "org_type")], [say("form_intro")])
+
+
+def asks_for_the_check(turn: Turn) -> bool:
+    """"我想看看我们能享受哪些政策", "帮我们单位估一下能拿哪些补贴": the whole check, when the message
+    names no topic of its own and is about the asker (or this policy), not about someone else
+    ("养羊的合作社能拿啥补贴" is not this policy's business)."""
+    f = turn.frame
+    if not f.has("form_start") or f.detected.triggers or f.names_a_topic:
+        return False
+    return f.search.in_scope or f.has("claim") or f.has("asker") or f.org_type is not None
+
+
+def start_from_offer(turn: Turn) -> Decision:
+    """An organisation type pressed right after a one-shot answer: the facts told are kept."""
+    org = offered_org(turn)
+    catalogue = turn.catalogue
+    closed = tuple(t for t in turn.state.triggers if org not in catalogue.triggers[t].recipients)
+    events = [OfferForm(False), SetLevelQuestion(None), SetConfirm(None), SetMode("form", "triggers"),
+              SetOrgType(org), RemoveTriggers(closed)]
+    return ask(turn, events, [say("form_intro"), say("recorded", what=catalogue.org_types[org])])
+
+
+def offered_org(turn: Turn) -> str | None:
+    frame = turn.frame
+    if frame.pressed and frame.pressed.startswith("org:"):
+        return frame.pressed[4:]
+    return next((k for k, label in turn.catalogue.org_types.items() if frame.text == label), None)
+
+
+# --- steps ---------------------------------------------------------------------------------------
+
+def answers_org(turn: Turn) -> bool:
+    f = turn.frame
+    return f.pressed is not None or f.org_type is not None or f.has("skip") or not f.is_question()
+
+
+def org_type(turn: Turn) -> Decision:
+    f, catalogue = turn.frame, turn.catalogue
+    org = f.pressed[4:] if f.pressed and f.pressed.startswith("org:") else f.org_type
+    if org is None and (f.has("skip") or f.pressed == SKIP):
+        return ask(turn, [SetMode("form", "triggers")], [say("any_org")])
+    if org is None:
+        return ask(turn, [], [say("org_not_understood")])
+    # The first answer may already name recognitions ("我们是企业，刚认定了高企").
+    named = tuple(f.detected.for_org(catalogue, org))
+    return ask(turn, [SetOrgType(org), SetMode("form", "triggers"), AddTriggers(named)],
+               [say("recorded", what=catalogue.org_types[org])])
+
+
+def _label_trigger(turn: Turn) -> str | None:
+    f = turn.frame
+    if f.pressed and f.pressed.startswith("trigger:"):
+        return f.pressed[8:]
+    return next((tid for tid, t in turn.catalogue.triggers.items() if f.text == t.label), None)
+
+
+def _ends_selection(turn: Turn) -> bool:
+    f = turn.frame
+    return f.pressed in (DONE, NONE) or f.has("done") or f.has("skip")
+
+
+def answers_triggers(turn: Turn) -> bool:
+    f = turn.frame
+    return (f.pressed is not None or _ends_selection(turn) or _label_trigger(turn) is not None
+            or bool(f.named) or not f.is_question())
+
+
+def triggers(turn: Turn) -> Decision:
+    f, state, catalogue = turn.frame, turn.state, turn.catalogue
+    if _ends_selection(turn):
+        if not state.triggers:
+            return Decision(Facts(intent="report", covered=True, lead=(say("no_benefits"),)), (SetMode("idle"),))
+        return advance(turn, [])
+    tid = _label_trigger(turn)
+    if tid is not None:
+        label = catalogue.triggers[tid].label
+        if tid in state.triggers:
+            return ask(turn, [RemoveTriggers((tid,))], [say("cancelled", what=label)])
+        return ask(turn, [AddTriggers((tid,))], [say("selected", what=label)])
+    detected = f.detected
+    resolved = detected.for_org(catalogue, state.org_type)
+    if resolved or detected.ambiguous:
+        added = tuple(x for x in resolved if x not in state.triggers)
+        events = [AddTriggers(added), *figure_events(turn)]
+        if detected.ambiguous:
+            obj, family = next(iter(detected.ambiguous.items()))
+            events.append(SetLevelQuestion(LevelQuestion(object=obj, triggers=tuple(family))))
+            question = say("ask_level", object=obj)
+            facts = Facts(intent="form", covered=True).with_question(
+                [question], [Ask(prompt=question)], [OptionRef(id=f"trigger:{x}") for x in family])
+            return Decision(facts, tuple(events))
+        names = [catalogue.triggers[x].label for x in added] or say("recorded_none_new")
+        return ask(turn, events, [say("recorded_more", what=names)])
+    return ask(turn, [], [say("triggers_not_understood")])
+
+
+def figure_events(turn: Turn) -> list:
+    """The figures a message states with their own cue words, as events."""
+    reading, catalogue = turn.frame.figures, turn.catalogue
+    return [set_figure(catalogue, key, values if key in reading.itemised or catalogue.figures[key].multiple
+                       else values[-1], reading.words.get(key, ""), reading.deductions.get(key))
+            for key, values in reading.values.items()]
+
+
+def answers_figure(turn: Turn) -> bool:
+    f = turn.frame
+    return f.pressed is not None or f.has("skip") or bool(f.figures.mentions) or not f.is_question()
+
+
+def figure(turn: Turn) -> Decision:
+    f, state, catalogue = turn.frame, turn.state, turn.catalogue
+    key = state.asked_figure
+    if key is None:
+        return advance(turn, [])
+    fig = catalogue.figures[key]
+    if f.pressed == SKIP or f.has("skip"):
+        return advance(turn, [SkipFigure(key)], [say("skipped_figure", label=fig.label)])
+    try:
+        value = read_figure(f.text, fig)
+    except ApproximateAmount as err:
+        return confirm_approximate(turn, key, err.candidate_yuan, err.raw)
+    except AmountError as err:
+        if err.kind == "no_amount" and f.detected.triggers:
+            added = tuple(x for x in f.detected.for_org(catalogue, state.org_type) if x not in state.triggers)
+            names = [catalogue.triggers[x].label for x in f.detected.triggers]
+            return advance(turn, [AddTriggers(added)], [say("added_during_figures", what=names)])
+        return ask(turn, [], [amount_problem(err)])
+    return advance(turn, [set_figure(catalogue, key, value, f.text)],
+                   [say("figure_recorded", label=fig.label, value=show(value))])
+
+
+def amount_problem(err: AmountError):
+    kind = err.kind
+    if kind == "no_amount" and "%" in (err.raw or ""):
+        kind = "percent"
+    return say(f"amount_problem_{kind}", raw=err.raw)
+
+
+def confirm_approximate(turn: Turn, key: str, value: int, raw: str, lead=()) -> Decision:
+    question = say("approximate", raw=raw, amount=format_yuan(value))
+    pending = PendingConfirm(figure=key, value=value, reason="approximate", raw=raw)
+    facts = Facts(intent="form", covered=True, lead=tuple(lead)).with_question(
+        [question], [Ask(figure=key)], [OptionRef(id="confirm", args={"amount": format_yuan(value)}), OptionRef(id=SKIP)])
+    return Decision(facts, (SetConfirm(pending),))
+
+
+def show(value) -> list[str]:
+    """A figure value for a message: its amounts (compose joins a list)."""
+    return [format_yuan(v) for v in value] if isinstance(value, tuple) else [format_yuan(value)]
+
+
+def advance(turn: Turn, events, lead=()) -> Decision:
+    """Ask the next figure the chosen items need, or finish with the report."""
+    state = apply(turn.state, events)
+    catalogue = turn.catalogue
+    needed = [k for k in catalogue.figures_for(state.triggers) if k not in state.figures and k not in state.skipped]
+    if needed:
+        return ask(turn, [*events, SetMode("form", "figure"), AskFigure(needed[0])], lead)
+    done = [*events, SetMode("idle")]
+    final_state = apply(turn.state, done)
+    decision = report(turn, final_state, list(final_state.triggers), final=True, lead=[*lead, say("collected")])
+    return Decision(decision.facts, (*done, *decision.events))
+
+
+# --- corrections inside the form -----------------------------------------------------------------
+
+def is_correction(turn: Turn) -> bool:
+    return turn.frame.has("correction") and read_correction(turn, org_allowed=turn.state.step != "org_type").changed
+
+
+def correction(turn: Turn) -> Decision:
+    state, catalogue = turn.state, turn.catalogue
+    found = read_correction(turn, org_allowed=state.step != "org_type")
+    if found.org_type and not found.figures:
+        return ask(turn, found.events, [say("org_corrected", org=catalogue.org_types[found.org_type])])
+    if found.figures:
+        after = apply(state, found.events)
+        key = found.figures[-1]
+        lead = [say("figure_corrected", label=catalogue.figures[key].label, value=show(after.figures[key]))]
+        if key == state.asked_figure:
+            return advance(turn, found.events, lead)
+        return ask(turn, found.events, lead)
+    labels = [catalogue.triggers[t].label for t in found.swapped]
+    return ask(turn, found.events, [say("level_corrected", what=labels)])

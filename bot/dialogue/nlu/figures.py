@@ -1,0 +1,289 @@
+"""Figures in a message: each money amount gets a role from its own cue words, or none.
+
+    reading = read_figures(text, catalogue, wanted=["rd_investment_last_year"])
+    reading.values          {"rd_investment_last_year": (12000000,)}
+    reading.words           {"rd_investment_last_year": "上年度研发投入1200万元"}   (for the formula)
+
+A role is a catalogue figure (研发投入, 成交额, 拨款, 奖金…) or OTHER_ROLE: money the policy never
+computes with (营收, 产值, 注册资本, 税, 地价… the lexicon's ``other_money_role``). The nearest cue
+decides (before the amount in its sentence, or right after it in its clause; a cue with another
+amount in between belongs to that amount). An amount without any cue has no role: it is asked
+about, never put into a formula (BAD_INPUTS 31).
+
+Several amounts of one figure:
+- a per-item figure (benefits.yaml ``multiple``: several deals) keeps them all;
+- any other figure keeps them all as separate items when the message says so ("分别为A和B",
+  "两个项目…600万和900万", "三个项目每个X" -> X three times); else the last one counts (a
+  correction inside the message: "1000万，不对，1200万");
+- "其中Y是关联单位的" after a figure whose clause excludes that part (``exclude``) is deducted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.dialogue.nlu.levels import negated_before
+from bot.dialogue.nlu.moves import CJK, cn_or_int
+from calculators.catalogue import Catalogue
+from calculators.grammar import lexicon
+from calculators.money import AmountError, MoneyMention, parse_amount, scan_money
+
+OTHER_ROLE = "other"
+# How far a cue may stand from its amount: before it, within the sentence; after it, within the
+# clause and closer (a cue before the number is the usual order, so one after pays a penalty).
+CUE_BEFORE_MAX = 20
+CUE_AFTER_MAX = 14
+CUE_BEFORE_MAX_LATIN = 90  # English words are longer: "the unit price of our first-set equipment is"
+CUE_AFTER_PENALTY = 8
+# An amount continuing a list stands at most this far after the one before it.
+LIST_GAP_MAX = 12
+# An item label ("B项目", "第二笔") right before an amount carries the list on across sentences.
+ITEM_LABEL_WINDOW = 10
+# A cue of a figure the recognised items do not need loses to a wanted one this much closer.
+UNWANTED_PENALTY = 30
+# A cue right against its amount ("合同总额450万") is its cue, wanted or not.
+ADJACENT = 2
+# "N个项目每个X": N is believed between these bounds.
+EACH_COUNT_MAX = 50
+
+_LEX = lexicon()
+_ENGLISH_COUNTS = {w: i for i, w in enumerate("two three four five six seven eight nine ten".split(), start=2)}
+
+
+@dataclass(frozen=True)
+class FigureMention:
+    mention: MoneyMention
+    role: str | None  # a figure key, OTHER_ROLE, or None (no cue)
+    cue: tuple[int, int] | None = None  # where its cue words are
+    deducted: bool = False  # the excluded part of the figure before it ("其中300万是关联单位的")
+    own_share: bool = False  # the asker's own part of the figure before it ("其中600万拨到我们单位")
+
+    @property
+    def value(self) -> int | None:
+        return self.mention.value_yuan
+
+
+@dataclass
+class FigureReading:
+    mentions: list[FigureMention] = field(default_factory=list)
+    values: dict[str, tuple[int, ...]] = field(default_factory=dict)  # figure -> value(s), text order
+    words: dict[str, str] = field(default_factory=dict)  # figure -> the words it was read from
+    itemised: set[str] = field(default_factory=set)  # figures given as several items
+    deductions: dict[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict)  # figure -> (total, parts off)
+    summed: dict[str, tuple[int, ...]] = field(default_factory=dict)  # parts added into a figure
+    approximate: list[FigureMention] = field(default_factory=list)  # with a role, 约200万
+    invalid: list[FigureMention] = field(default_factory=list)  # with a role: -300万, 200-300万, 0
+    unassigned: list[FigureMention] = field(default_factory=list)  # money with no cue at all
+    other: list[FigureMention] = field(default_factory=list)  # 营收, 产值, 注册资本…
+
+    @property
+    def cued(self) -> dict[str, list[tuple[int, int]]]:
+        """Figure -> the cue spans that got an amount."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        for fm in self.mentions:
+            if fm.role and fm.role != OTHER_ROLE and fm.cue:
+                out.setdefault(fm.role, []).append(fm.cue)
+        return out
+
+
+def _cue_spans(text: str, catalogue: Catalogue) -> list[tuple[int, int, str]]:
+    spans = [(m.start(), m.end(), key) for key, figure in catalogue.figures.items()
+             for cue in figure.cue_patterns for m in cue.finditer(text)]
+    policy = set((s, e) for s, e, _ in spans)
+    # the catalogue's own cue wins over the same words as a non-input role ("revenue", 收入)
+    spans += [(m.start(), m.end(), OTHER_ROLE) for m in _LEX.finditer("other_money_role", text)
+              if (m.start(), m.end()) not in policy]
+    # a cue inside a longer cue is that longer cue's word (收入 in 营业收入 is revenue)
+    return [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0] for o in spans)]
+
+
+def _clause(text: str, start: int, end: int) -> str:
+    """The clause around [start, end): from the clause mark before it to the one after it."""
+    marks = [m.end() for m in _LEX.finditer("clause_end", text[:start])]
+    after = _LEX.search("clause_end", text, end)
+    return text[marks[-1] if marks else 0: after.start() if after else len(text)]
+
+
+def excluded_part(text: str, mention: MoneyMention, figure) -> bool:
+    """Whether `mention` is said to be the excluded part of `figure` ("关联单位那部分只有100万")."""
+    return _excluded(text, mention, figure)
+
+
+def _excluded(text: str, mention: MoneyMention, figure) -> bool:
+    """Whether the amount's clause says it is not this figure (the figure's `exclude`)."""
+    if not figure.exclude_patterns:
+        return False
+    clause = _clause(text, mention.start, mention.end)
+    # "（都不是关联单位）" / "非关联单位" say the opposite: not an exclusion
+    return any(not negated_before(clause, m.start()) for p in figure.exclude_patterns for m in p.finditer(clause))
+
+
+def _nearest_cue(text, spans, mention, mentions, wanted, catalogue) -> tuple[str | None, tuple | None]:
+    best: tuple[int, int, str, tuple] | None = None
+    for start, end, key in spans:
+        lo, hi = (end, mention.start) if end <= mention.start else (mention.end, start)
+        if any(other is not mention and lo <= other.start and other.end <= hi for other in mentions):
+            continue  # a cue with another amount in between belongs to that amount
+        if key != OTHER_ROLE and _excluded(text, mention, catalogue.figures[key]):
+            continue
+        if end <= mention.start:
+            gap = text[end:mention.start]
+            distance = len(gap)
+            limit = CUE_BEFORE_MAX if CJK.search(gap) or not gap.strip() else CUE_BEFORE_MAX_LATIN
+            if distance > limit or _LEX.search("sentence_end", gap):
+                continue
+        elif start >= mention.end:
+            gap = text[mention.end:start]
+            distance = len(gap) + CUE_AFTER_PENALTY
+            if distance > CUE_AFTER_MAX or _LEX.search("clause_end", gap):
+                continue
+        else:
+            continue
+        unwanted = key not in wanted and key != OTHER_ROLE and distance > ADJACENT
+        score = distance + (UNWANTED_PENALTY if unwanted else 0)
+        rank = (score, -(end - start))  # equally near: the longer cue
+        if best is None or rank < best[:2]:
+            best = (score, -(end - start), key, (start, end))
+    return (best[2], best[3]) if best else (None, None)
+
+
+def each_count(text: str) -> int | None:
+    """"3个项目，每个成交额200万" / "每个项目200万，一共3个" / "5 deals, each 15 million": the count."""
+    m = _LEX.search("count", text)
+    if not m or not _LEX.search("each", text):
+        return None
+    if m.group(1):
+        count = cn_or_int(m.group(1).replace("两", "二"))
+    else:
+        word = m.group(2).lower()
+        count = _ENGLISH_COUNTS.get(word) or (int(word) if word.isdigit() else None)
+    return count if count and 1 < count <= EACH_COUNT_MAX else None
+
+
+def _stated_count(text: str) -> int | None:
+    m = _LEX.search("count", text)
+    if not m:
+        return None
+    token = m.group(1) or m.group(2) or ""
+    return cn_or_int(token.replace("两", "二")) or _ENGLISH_COUNTS.get(token.lower())
+
+
+def read_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> FigureReading:
+    """Every money mention of `text` with its role; the values of each figure (see module doc)."""
+    reading = FigureReading()
+    mentions = scan_money(text)
+    spans = _cue_spans(text, catalogue)
+    roles: list[FigureMention] = []
+    for mention in mentions:
+        key, span = _nearest_cue(text, spans, mention, mentions, wanted, catalogue)
+        roles.append(FigureMention(mention, key, span))
+    # A list continues the role of its first member ("成交额800万、900万和1000万", "分别为600万和900万",
+    # "A项目成交额900万元，B项目1200万元"): an amount with no cue of its own, close after one with a
+    # role, with only list words between them (the lexicon's list_join).
+    for i in range(1, len(roles)):
+        prev, cur = roles[i - 1], roles[i]
+        gap = text[prev.mention.end:cur.mention.start]
+        labelled = _LEX.search("item_label", text[max(0, cur.mention.start - ITEM_LABEL_WINDOW):cur.mention.start])
+        if cur.role is None and prev.role not in (None, OTHER_ROLE) and (
+            len(gap) <= LIST_GAP_MAX and _LEX.regex("list_join").match(gap) or labelled
+        ):
+            roles[i] = FigureMention(cur.mention, prev.role, prev.cue)
+    # "其中300万是关联单位的": the excluded part of the figure named just before.
+    for i, fm in enumerate(roles):
+        if fm.role is not None or i == 0:
+            continue
+        clause = _clause(text, fm.mention.start, fm.mention.end)
+        before = next((r for r in reversed(roles[:i]) if r.role not in (None, OTHER_ROLE)), None)
+        if before and _LEX.search("of_which", clause):
+            if _excluded(text, fm.mention, catalogue.figures[before.role]):
+                roles[i] = FigureMention(fm.mention, before.role, before.cue, deducted=True)
+            elif _LEX.search("own_share", clause):
+                roles[i] = FigureMention(fm.mention, before.role, before.cue, own_share=True)
+    reading.mentions = roles
+    for fm in roles:
+        if fm.role is None:
+            reading.unassigned.append(fm)
+        elif fm.role == OTHER_ROLE:
+            reading.other.append(fm)
+        elif fm.mention.error is not None:
+            reading.invalid.append(fm)
+        elif fm.mention.approximate:
+            reading.approximate.append(fm)
+    _collect_values(text, catalogue, reading)
+    return reading
+
+
+def _several(text: str, figure, values: list[int]) -> tuple[list[int], bool]:
+    """Several amounts of one single-value figure: (values to keep, whether they are items)."""
+    if _LEX.search("correction", text) or _LEX.search("change_from_to", text):
+        return values[-1:], False  # "1000万，不对，1200万", "从400万增加到800万"
+    if _LEX.search("item_marker", text) or _stated_count(text) == len(values):
+        return values, True  # "分别为…", "第一年…第二年…", "两个项目…600万和900万"
+    if figure.several == "sum":
+        return [sum(values)], False  # "四个季度分别是…", "为外部企业服务400万元，为创业团队服务50万元"
+    return values[-1:], False
+
+
+def _collect_values(text: str, catalogue: Catalogue, reading: FigureReading) -> None:
+    by_role: dict[str, list[FigureMention]] = {}
+    for fm in reading.mentions:
+        if fm.role in (None, OTHER_ROLE) or fm.mention.error is not None or fm.mention.approximate:
+            continue
+        by_role.setdefault(fm.role, []).append(fm)
+    for key, fms in by_role.items():
+        figure = catalogue.figures[key]
+        parts = [fm for fm in fms if not fm.deducted and not fm.own_share]
+        own = [fm.value for fm in fms if fm.own_share]
+        deducted = [fm.value for fm in fms if fm.deducted]
+        values = [fm.value for fm in parts]
+        if own:  # "国拨900万，其中600万拨到我们单位": our share is the figure
+            values = own[-1:]
+        elif deducted and values:
+            reading.deductions[key] = (values[-1], tuple(deducted))
+            values[-1] = max(0, values[-1] - sum(deducted))
+        if not values:
+            continue
+        count = each_count(text)
+        if len(values) == 1 and count:
+            values = values * count
+            reading.itemised.add(key)
+        elif figure.multiple:
+            if len(values) > 1:
+                reading.itemised.add(key)
+        elif len(values) > 1:
+            kept, items = _several(text, figure, values)
+            if items:
+                reading.itemised.add(key)
+            elif len(kept) == 1 and kept[0] == sum(values) and figure.several == "sum":
+                reading.summed[key] = tuple(values)
+            values = kept
+        reading.values[key] = tuple(values)
+        first, last = fms[0], fms[-1]
+        start = min(first.cue[0] if first.cue else first.mention.start, first.mention.start)
+        reading.words[key] = text[start: max(last.mention.end, last.cue[1] if last.cue else 0)].strip()
+
+
+def read_figure(text: str, figure) -> int | tuple[int, ...]:
+    """A reply to a figure question: one amount, or several items ("800万、900万和1000万",
+    "5个项目每个1000万"). Raises AmountError (ApproximateAmount for 约数, carrying the value)."""
+    from calculators.money import ApproximateAmount
+
+    mentions = scan_money(text)
+    usable = [m for m in mentions if m.error is None]
+    if len(mentions) <= 1 or not figure.multiple and not _LEX.search("respectively", text) and not each_count(text):
+        value = parse_amount(text)  # raises the error that names the problem
+        count = each_count(text)
+        return (value,) * count if count else value
+    bad = next((m for m in mentions if m.error is not None), None)
+    if bad is not None:
+        raise bad.error
+    approx = next((m for m in usable if m.approximate), None)
+    if approx is not None:
+        raise ApproximateAmount(approx.raw, approx.raw, approx.value_yuan)
+    values = tuple(m.value_yuan for m in usable)
+    if len(values) == 1 and (count := each_count(text)):
+        values *= count
+    return values
+
+
+__all__ = ["OTHER_ROLE", "AmountError", "FigureMention", "FigureReading", "each_count", "read_figure", "read_figures"]

@@ -1,0 +1,84 @@
+"""Commands and conversational moves: what kind of message this is, read from the lexicon's
+named classes (corpus/lexicon.yaml). Text is already normalized (calculators.textnorm)."""
+
+from __future__ import annotations
+
+import re
+
+from calculators.catalogue import Catalogue
+from calculators.grammar import lexicon
+
+# A message that is "mainly" an article reference keeps at most this many other characters
+# after the lexicon's filler words are removed ("看看第15条讲什么" -> "", "第十五条规定的高企奖补
+# 要什么条件才能拿到呢" keeps far more and is a question about the article's content).
+ARTICLE_LOOKUP_REST = 4
+ARTICLES = range(1, 31)
+CJK = re.compile(r"[\u4e00-\u9fff]")  # a Chinese character
+
+_LEX = lexicon()
+
+
+def is_move(name: str, text: str) -> bool:
+    """Whether `text` is the lexicon class `name` (greeting, skip, done, yes, correction, …)."""
+    return _LEX.matches(name, text)
+
+
+def finditer(name: str, text: str):
+    """The matches of the lexicon class `name` in `text`."""
+    return _LEX.finditer(name, text)
+
+
+def cn_or_int(token: str) -> int | None:
+    if token.isdigit():
+        return int(token)
+    from retrieval.corpus import cn_number
+
+    try:
+        return cn_number(token)
+    except (ValueError, IndexError):
+        return None
+
+
+def article_ref(text: str) -> int | None:
+    """'第十五条', '第15条', '（十五）', '/article 15' -> 15 (only 1..30)."""
+    m = _LEX.search("article_ref", text.strip())
+    if not m:
+        return None
+    number = cn_or_int(next(g for g in m.groups() if g))
+    return number if number in ARTICLES else None
+
+
+def article_lookup(text: str) -> int | None:
+    """The article a message mainly refers to ("第十五条", "看看第15条讲什么"), else None."""
+    number = article_ref(text)
+    if number is None:
+        return None
+    rest = _LEX.regex("article_ref").sub("", text)
+    rest = _LEX.regex("article_lookup_filler").sub("", rest)
+    return number if len(rest) <= ARTICLE_LOOKUP_REST else None
+
+
+def org_type_of(text: str, catalogue: Catalogue) -> str | None:
+    """A typed or pressed organisation type: its label or key, else the first of the words users
+    name it by (benefits.yaml org_type_words, in match order)."""
+    stripped = text.strip()
+    for key, label in catalogue.org_types.items():
+        if stripped in (label, key):
+            return key
+    for key, words in catalogue.org_type_words.items():
+        if any(w in text for w in words):
+            return key
+    return None
+
+
+def looks_like_question(text: str) -> bool:
+    return is_move("question", text)
+
+
+QUESTION_KINDS = ("how_much", "asks_amount", "total", "ask.when", "ask.validity", "ask.overlap", "ask.old_policy",
+                  "ask.who", "ask.procedure")
+
+
+def question_kinds(text: str) -> frozenset[str]:
+    """The lexicon's question classes this message belongs to ("那什么时候到期" -> ask.when)."""
+    return frozenset(k for k in QUESTION_KINDS if _LEX.matches(k, text))

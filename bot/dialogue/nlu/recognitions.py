@@ -1,0 +1,172 @@
+"""Recognitions and events named in a message (the catalogue's triggers), with their levels.
+
+    detected = detect_triggers(text, catalogue)     # Detected(triggers=[...], ambiguous={...})
+
+A cue inside a longer cue of another thing names the longer thing (旗区…新型研发机构); a mention
+right after a negation is dropped (nlu.levels.negated_before); a thing the catalogue has at
+several levels takes the level bound to each mention (nlu.levels), and is left `ambiguous`
+(asked with buttons) when no level is bound to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.dialogue.nlu import levels
+from calculators.catalogue import Catalogue
+
+
+@dataclass(frozen=True)
+class TriggerMatch:
+    trigger: str
+    start: int
+    end: int
+
+
+@dataclass
+class Detected:
+    """Recognitions found in one message."""
+
+    triggers: list[str] = field(default_factory=list)  # resolved trigger ids, text order
+    # Families named without a level, where the catalogue has several: object -> trigger ids
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)
+    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # trigger -> cue matches
+
+    def all_ids(self) -> list[str]:
+        return self.triggers + [t for family in self.ambiguous.values() for t in family]
+
+    def drop(self, trigger: str) -> None:
+        if trigger in self.triggers:
+            self.triggers.remove(trigger)
+        for obj in list(self.ambiguous):
+            if trigger in self.ambiguous[obj]:
+                del self.ambiguous[obj]
+
+    def for_org(self, catalogue: Catalogue, org_type: str | None) -> list[str]:
+        """The resolved triggers open to this organisation type (all of them if none is)."""
+        if not org_type:
+            return list(self.triggers)
+        kept = [t for t in self.triggers
+                if not catalogue.triggers[t].recipients or org_type in catalogue.triggers[t].recipients]
+        return kept or list(self.triggers)
+
+
+def _matches(text: str, catalogue: Catalogue) -> list[TriggerMatch]:
+    found = []
+    for tid, trigger in catalogue.triggers.items():
+        if not trigger.matches(text):
+            continue
+        for cue in trigger.cue_patterns:
+            found.extend(TriggerMatch(tid, m.start(), m.end()) for m in cue.finditer(text))
+    return found
+
+
+def _outermost(matches: list[TriggerMatch], catalogue: Catalogue) -> list[TriggerMatch]:
+    """A cue inside a longer cue of another thing names the longer thing."""
+    def inside(m: TriggerMatch, o: TriggerMatch) -> bool:
+        return (o.trigger != m.trigger and o.start <= m.start and m.end <= o.end
+                and (o.end - o.start) > (m.end - m.start)
+                and catalogue.triggers[o.trigger].object != catalogue.triggers[m.trigger].object)
+
+    return [m for m in matches if not any(inside(m, o) for o in matches)]
+
+
+def _bound_levels(text: str, ms: list[TriggerMatch], others: list[TriggerMatch]) -> list[set[str]]:
+    """The level(s) bound to each mention of one many-level thing (see nlu.levels), and the
+    fall-back for mentions with none: a single level among the words no mention claimed."""
+    bound: list[set[str]] = []
+    claimed: set[int] = set()
+    for m in ms:
+        chain = levels.level_chain(text, m.start)
+        if chain:
+            bound.append(chain)
+            continue
+        before = levels.level_before(text, m.start, m.end)
+        after = levels.level_after(text, m.end)
+        if before:
+            bound.append({before[0]})
+            claimed.add(before[1])
+        elif after:
+            bound.append({after[0]})
+            claimed.add(after[1])
+        else:
+            bound.append(set())
+    # level words bound to other things' mentions ("国家级孵化器…众创空间") are not free either
+    for o in others:
+        before = levels.level_before(text, o.start, o.end)
+        if before:
+            claimed.add(before[1])
+    free = {level for start, _end, level in levels.level_words(text) if start not in claimed}
+    if len(free) == 1:
+        bound = [b or set(free) for b in bound]
+    return bound
+
+
+def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None) -> Detected:
+    kept = _outermost(_matches(text, catalogue), catalogue)
+    # "我们不是新型研发机构" states what the asker is not: that mention names no recognition.
+    negated = [m for m in kept if levels.negated_before(text, m.start)]
+    kept = [m for m in kept if not any(n.start <= m.start and m.end <= n.end for n in negated)]
+    kept.sort(key=lambda m: (m.start, m.end))
+    detected = Detected()
+    for m in kept:
+        detected.spans.setdefault(m.trigger, []).append((m.start, m.end))
+    by_object: dict[str, list[TriggerMatch]] = {}
+    for m in kept:
+        by_object.setdefault(catalogue.triggers[m.trigger].object, []).append(m)
+    for obj, ms in by_object.items():
+        family = list(dict.fromkeys(m.trigger for m in ms))
+        family_levels = {catalogue.triggers[t].level for t in family}
+        if len(family) == 1:
+            _add(detected.triggers, family[0])
+            continue
+        if len(family_levels) == 1:  # same level, different things (孵化类/研发类 飞地)
+            for t in family:
+                _add(detected.triggers, t)
+            continue
+        # Several levels of one thing: each mention takes the level bound to it.
+        spans = {(m.start, m.end) for m in ms}
+        others = [o for o in kept if (o.start, o.end) not in spans]
+        distinct = list({(m.start, m.end): m for m in ms}.values())
+        chosen: list[str] = []
+        for _m, bound in zip(distinct, _bound_levels(text, distinct, others), strict=True):
+            for t in family:
+                if catalogue.triggers[t].level in bound and t not in chosen:
+                    chosen.append(t)
+        if chosen:
+            for t in chosen:
+                _add(detected.triggers, t)
+        else:
+            detected.ambiguous[obj] = family
+    if org_type:
+        detected.triggers = detected.for_org(catalogue, org_type)
+    return detected
+
+
+def _add(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def _inside_figure_words(spans: list[tuple[int, int]], text: str, catalogue: Catalogue, keys) -> bool:
+    figure_spans = [(m.start(), m.end()) for key in keys for cue in catalogue.figures[key].cue_patterns
+                    for m in cue.finditer(text)]
+    return bool(spans) and all(
+        any(fs <= s and e <= fe or (s <= fs and fe <= e) for fs, fe in figure_spans) for s, e in spans
+    )
+
+
+def only_figure_words(detected: Detected, text: str, catalogue: Catalogue, keys: list[str]) -> bool:
+    """Every recognition found is just the name of one of these figures ('研发投入是1200万')."""
+    return all(_inside_figure_words(detected.spans.get(t, []), text, catalogue, keys) for t in detected.all_ids())
+
+
+def drop_figure_mentions(detected: Detected, text: str, catalogue: Catalogue) -> None:
+    """'新型研发机构，上年度研发投入2000万' names a figure of Art.17, not the recognition of
+    Art.16 whose cue is also 研发投入: a trigger seen only inside the cue words of a figure that
+    another detected trigger needs is dropped."""
+    needs = {x: catalogue.figures_for([x]) for x in detected.all_ids()}
+    for tid in list(detected.all_ids()):
+        other_figures = {k for o in detected.all_ids() if o != tid for k in needs.get(o, [])}
+        if other_figures and _inside_figure_words(detected.spans.get(tid, []), text, catalogue, other_figures):
+            detected.drop(tid)

@@ -1,0 +1,86 @@
+"""An eligibility report as facts: evaluate the session's facts, decide what to ask next.
+
+    decision = report(turn, state, triggers, final=False, primary=15)
+
+`state` is the session as it will be after this turn's other events (a preview), so the report
+shows what was just told. The report asks for the first missing figure (AskFigure) and, after a
+one-shot answer with nothing left to ask, offers the guided check (OfferForm).
+"""
+
+from __future__ import annotations
+
+from bot.dialogue.facts import Ask, Facts, OptionRef, ReportFacts, say
+from bot.dialogue.reply import Citation
+from bot.dialogue.state import AskFigure, OfferForm, SessionState
+from bot.dialogue.turn import Decision
+from calculators.evaluate import evaluate
+from calculators.models import Profile
+
+
+def citation(knowledge, article: int, clause: str, quote: str) -> Citation:
+    return Citation(article=article, clause=clause, title=knowledge.policy.article(article).title, quote=quote)
+
+
+def first_clause_citation(knowledge, article: int) -> Citation:
+    clause = knowledge.policy.article(article).clauses[0]
+    return citation(knowledge, article, clause.id, clause.text)
+
+
+def profile_of(state: SessionState, triggers, *, final: bool) -> Profile:
+    return Profile(org_type=state.org_type if final else None, triggers=tuple(triggers), figures=dict(state.figures))
+
+
+def alternatives(catalogue, triggers) -> bool:
+    """Two levels of one thing (国家级/自治区级众创空间) among the triggers shown."""
+    levels: dict[str, set[str]] = {}
+    for tid in triggers:
+        trigger = catalogue.triggers[tid]
+        levels.setdefault(trigger.object, set()).add(trigger.level)
+    return any(len(v) > 1 for v in levels.values())
+
+
+def report(turn, state: SessionState, triggers, *, final: bool = False, primary: int | None = None,
+           lead=(), notes=(), asks=(), options=(), question=(), intent: str | None = None) -> Decision:
+    """The report for `triggers` on `state`'s figures. `asks`/`options`/`question` are a question
+    the caller asks besides (a level); figure asks follow them."""
+    k = turn.knowledge
+    catalogue = k.catalogue
+    result = evaluate(profile_of(state, triggers, final=final), catalogue)
+    benefits = list(result.benefits)
+    if primary is not None:  # the article the question is about leads; the rest keep article order
+        benefits.sort(key=lambda b: b.article != primary)
+    missing = tuple(key for key in result.missing_figures if key not in state.skipped)
+    skipped = tuple(key for key in result.missing_figures if key in state.skipped)
+    all_asks = [*asks, *(Ask(figure=key) for key in missing)]
+    offer = not final and not all_asks and not options and bool(benefits)
+    if offer:
+        question = (say("offer_form"),)
+        options = [OptionRef(id=f"org:{key}") for key in catalogue.org_types]
+    cited: list[Citation] = []
+    seen: set[str] = set()
+    pairs = [(b.article, b.clause, b.quote) for b in benefits]
+    pairs += [(p.article, p.clause, p.quote) for p in result.pending]
+    for article, clause, quote in pairs:
+        if clause not in seen:
+            seen.add(clause)
+            cited.append(citation(k, article, clause, quote))
+    words = {key: state.figure_words[key] for key in state.figures if key in state.figure_words}
+    facts = Facts(
+        intent=intent or ("report" if final else "eligibility"),
+        covered=True,
+        lead=tuple(lead),
+        report=ReportFacts(
+            benefits=tuple(benefits), pending=tuple(result.pending), totals=result.totals,
+            alternatives=not final and alternatives(catalogue, triggers), final=final, missing=missing,
+            skipped=skipped, figure_words=words,
+        ),
+        notes=tuple(notes),
+        art30=True,
+        validity=final,
+        departments=tuple(result.departments),
+        citations=tuple(cited),
+        question=tuple(question),
+        asks=tuple(all_asks),
+        options=tuple(options),
+    )
+    return Decision(facts, (AskFigure(missing[0] if missing else None), OfferForm(offer)))
