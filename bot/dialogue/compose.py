@@ -26,9 +26,9 @@ def templates() -> dict:
     return data
 
 
-def text(key: str, **args) -> str:
+def text(template: str, /, **args) -> str:
     """One template of prompts/replies.yaml (section texts), filled."""
-    return templates()["texts"][key].format_map(args)
+    return templates()["texts"][template].format_map(args)
 
 
 def render(message: Say) -> str:

@@ -117,12 +117,25 @@ class Engine:
             return None, option.label
         return option.id, option.label
 
+    # --- for tools (LLM mode) and front ends ------------------------------------------------------
+    def state_of(self, session_id: str) -> SessionState:
+        """The session's state as stored (a new session reads as empty)."""
+        with self.store.session(session_id) as handle:
+            state = SessionState.model_validate(handle.state or {})
+            handle.state = state.model_dump(mode="json")
+        return state
+
+    def apply_events(self, session_id: str, events) -> SessionState:
+        """Apply state events to a session under its lock (LLM mode's record_facts and history)."""
+        with self.store.session(session_id) as handle:
+            state = apply(SessionState.model_validate(handle.state or {}), list(events))
+            handle.state = state.model_dump(mode="json")
+        return state
+
     # --- sessions ----------------------------------------------------------------------------------
     def last_options(self, session_id: str) -> list[Option]:
         """The options of the session's last reply (for `ask --session 2` and front ends)."""
-        with self.store.session(session_id) as handle:
-            state = SessionState.model_validate(handle.state or {})
-        return [Option(id=i, label=label) for i, label in state.offered]
+        return [Option(id=i, label=label) for i, label in self.state_of(session_id).offered]
 
     def delete_session(self, session_id: str) -> None:
         self.store.delete(session_id)

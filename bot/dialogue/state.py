@@ -65,6 +65,8 @@ class SessionState(_Frozen):
     offer_form: bool = False
     topic: Topic | None = None
     offered: tuple[tuple[str, str], ...] = ()  # the last reply's options: (id, label)
+    # LLM mode's conversation memory: the last turns as (role, text), erased with the session
+    history: tuple[tuple[str, str], ...] = ()
     turns: int = 0
 
     def profile_dict(self) -> dict:
@@ -157,12 +159,21 @@ class SetOffered:
 
 
 @dataclass(frozen=True)
+class AppendHistory:
+    """Remember one message of the conversation (LLM mode), keeping the last `keep` of them."""
+
+    role: Literal["user", "assistant"]
+    text: str
+    keep: int = 12
+
+
+@dataclass(frozen=True)
 class CountTurn:
     pass
 
 
 Event = (Reset | SetMode | SetOrgType | AddTriggers | RemoveTriggers | ReplaceTrigger | SetFigure | SkipFigure
-         | AskFigure | SetConfirm | SetLevelQuestion | OfferForm | SetTopic | SetOffered | CountTurn)
+         | AskFigure | SetConfirm | SetLevelQuestion | OfferForm | SetTopic | SetOffered | AppendHistory | CountTurn)
 
 
 def _apply_one(state: SessionState, event: Event) -> SessionState:
@@ -205,6 +216,8 @@ def _apply_one(state: SessionState, event: Event) -> SessionState:
             update = {"topic": topic}
         case SetOffered(options=options):
             update = {"offered": options}
+        case AppendHistory(role=role, text=text, keep=keep):
+            update = {"history": (*state.history, (role, text))[-keep:] if keep > 0 else ()}
         case CountTurn():
             update = {"turns": state.turns + 1}
         case _:
