@@ -131,7 +131,9 @@ def _tuple(value, where: str) -> tuple[str, ...]:
         return ()
     if isinstance(value, str) or not isinstance(value, list):
         raise LexiconError(f"{where} must be a list of strings")
-    return tuple(str(v) for v in value)
+    if not all(isinstance(v, str) for v in value):  # YAML reads a bare yes/no/on as a boolean
+        raise LexiconError(f"{where}: every item must be a string (quote yes, no, on, off)")
+    return tuple(value)
 
 
 def parse_lexicon(raw, source: str = "lexicon.yaml") -> Lexicon:

@@ -102,8 +102,12 @@ def benefit_line(b: Benefit, index: int, words: str = "") -> str:
 
 
 def validity_line(policy) -> str:
-    return text("validity", issued=f"{policy.issued:%Y年%-m月%-d日}", effective=f"{policy.effective:%Y年%-m月%-d日}",
-                expires=f"{policy.expires:%Y年%-m月%-d日}")
+    return text("validity", issued=_date(policy.issued), effective=_date(policy.effective),
+                expires=_date(policy.expires))
+
+
+def _date(day) -> str:
+    return text("date", year=day.year, month=day.month, day=day.day)
 
 
 def departments_line(departments) -> str:

@@ -30,7 +30,7 @@ def _item_index(text: str) -> int | None:
     m = _LEX.search("item_ordinal", text)
     if not m:
         return None
-    number = moves.cn_or_int(m.group(1).replace("两", "二"))
+    number = moves.cn_or_int(m.group(1))
     return number - 1 if number else None
 
 

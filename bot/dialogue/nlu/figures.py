@@ -153,7 +153,7 @@ def each_count(text: str) -> int | None:
     if not m or not _LEX.search("each", text):
         return None
     if m.group(1):
-        count = cn_or_int(m.group(1).replace("两", "二"))
+        count = cn_or_int(m.group(1))
     else:
         word = m.group(2).lower()
         count = _ENGLISH_COUNTS.get(word) or (int(word) if word.isdigit() else None)
@@ -165,7 +165,7 @@ def _stated_count(text: str) -> int | None:
     if not m:
         return None
     token = m.group(1) or m.group(2) or ""
-    return cn_or_int(token.replace("两", "二")) or _ENGLISH_COUNTS.get(token.lower())
+    return cn_or_int(token) or _ENGLISH_COUNTS.get(token.lower())
 
 
 def read_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> FigureReading:

@@ -21,8 +21,6 @@ LEVEL_WINDOW_CJK = 14
 LEVEL_WINDOW_LATIN = 40
 # A chain of levels ("国家级和自治区级") ends within this many characters before the thing.
 LEVEL_CHAIN_WINDOW = 16
-# Words that end a clause for level binding: a level word does not reach across them.
-CLAUSE_BREAKS = "，,。；;、和及与"
 
 _LEX = lexicon()
 
@@ -53,9 +51,11 @@ def corrected_level(text: str) -> str | None:
 
 
 def _clause_start(text: str, start: int, window: int) -> int:
+    """Where the clause of the mention at `start` begins: a level word does not reach across the
+    lexicon's level_break words (，。；、和及与)."""
     lo = max(0, start - window)
-    cut = max((text.rfind(ch, lo, start) for ch in CLAUSE_BREAKS), default=-1)
-    return max(lo, cut + 1)
+    breaks = [m.end() for m in _LEX.finditer("level_break", text[lo:start])]
+    return lo + breaks[-1] if breaks else lo
 
 
 def level_before(text: str, start: int, end: int) -> tuple[str, int] | None:

@@ -29,13 +29,19 @@ def finditer(name: str, text: str):
 
 
 def cn_or_int(token: str) -> int | None:
+    """'15', '十五', '两' -> the number (None if it is none)."""
     if token.isdigit():
         return int(token)
+    from calculators.money import parse_amount
     from retrieval.corpus import cn_number
 
     try:
         return cn_number(token)
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, KeyError):
+        pass
+    try:  # cn2an reads 两 and the other colloquial numerals
+        return parse_amount(token)
+    except ValueError:
         return None
 
 
