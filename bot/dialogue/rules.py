@@ -73,6 +73,8 @@ RULES: tuple[Rule, ...] = (
          answers.level_follow_up, digression=True),
     Rule("rules", "就高从优不重复, 有效期, 旧政策 (Art. 30)", answers.asks_the_rules, answers.the_rules,
          digression=True),
+    Rule("topic_follow_up", "这个要找哪个部门 / 那每年的运行补贴呢 (the last answer's topic)",
+         answers.is_topic_follow_up, answers.topic_follow_up, digression=True),
     Rule("not_covered", "a benefit the policy never gives, another city's programme", answers.not_covered_by_rule,
          answers.not_covered, digression=True),
     Rule("other_body", "another body's criteria, procedure, deadline, fee (no support asked)",

@@ -35,6 +35,7 @@ RULE_KINDS = ("ask.overlap", "ask.old_policy", "ask.validity")
 NOT_COVERED_RELATED = 2  # articles named as related in a not-covered reply
 # A follow-up is short: it names the change and leans on the last answer for the rest.
 FOLLOW_UP_MAX = 12
+FOLLOW_UP_SHARED = 3  # characters a follow-up shares with the topic's item names ("运行补贴")
 
 
 def _final(state) -> bool:
@@ -53,12 +54,21 @@ def free_correction(turn: Turn) -> Decision:
     found = read_correction(turn)
     after = apply(turn.state, found.events)
     decision = report(turn, after, list(after.triggers), lead=[say("recomputed")], final=_final(after))
-    return Decision(decision.facts, (*found.events, *decision.events))
+    topic = turn.state.topic
+    if found.swapped and topic is not None:  # the topic is now the corrected level's
+        swapped = {old.old: old.new for old in found.events if hasattr(old, "old")}
+        topic = Topic(article=topic.article, triggers=tuple(swapped.get(t, t) for t in topic.triggers))
+    return Decision(decision.facts, (*found.events, *decision.events, SetTopic(topic)))
 
 
 def _asked_reading(turn: Turn):
     """The message read as the answer to the figure the last reply asked for: (value, error)."""
     key = turn.state.asked_figure
+    reading = turn.frame.figures
+    if key in reading.values:  # read with its own words: items, "其中…关联单位" deducted
+        values = reading.values[key]
+        itemised = turn.catalogue.figures[key].multiple or key in reading.itemised
+        return (values if itemised else values[-1]), None
     try:
         return read_figure(turn.frame.text, turn.catalogue.figures[key]), None
     except AmountError as err:
@@ -76,8 +86,10 @@ def answers_asked_figure(turn: Turn) -> bool:
     value, err = _asked_reading(turn)
     if value is not None:
         return any(state.asked_figure in turn.catalogue.figures_for([x]) for x in state.triggers)
-    # a bad amount is asked again, not taken for a new question ("约200万", "-300万", "200-300万", "0")
-    return err.kind != "no_amount" and not f.names_a_topic
+    # a bad amount is asked again, not taken for a new question ("约200万", "-300万", "200-300万",
+    # "0"); with the figure's own words ("单价0元") whatever else the message names
+    cued = any(fm.role == state.asked_figure for fm in f.figures.mentions)
+    return err.kind != "no_amount" and (cued or not f.names_a_topic)
 
 
 def asked_figure(turn: Turn) -> Decision:
@@ -92,7 +104,9 @@ def asked_figure(turn: Turn) -> Decision:
         return Decision(facts, (AskFigure(key),))
     from bot.dialogue.handlers.pending import after_figure
 
-    return after_figure(turn, [set_figure(turn.catalogue, key, value, turn.frame.text)], [])
+    reading = turn.frame.figures
+    event = set_figure(turn.catalogue, key, value, reading.words.get(key, turn.frame.text), reading.deductions.get(key))
+    return after_figure(turn, [event], [])
 
 
 def _told_figures(turn: Turn) -> dict[str, tuple[int, ...]]:
@@ -128,6 +142,9 @@ def told_figure(turn: Turn) -> Decision:
     events = []
     for key, values in _told_figures(turn).items():
         value = values if catalogue.figures[key].multiple or key in reading.itemised else values[-1]
+        old = turn.state.figures.get(key)
+        if catalogue.figures[key].multiple and old is not None and moves.is_move("adds_item", turn.frame.text):
+            value = (*(old if isinstance(old, tuple) else (old,)), *values)  # "还漏了一笔，成交额1500万"
         events.append(set_figure(catalogue, key, value, reading.words.get(key, turn.frame.text),
                                  reading.deductions.get(key)))
     after = apply(turn.state, events)
@@ -179,6 +196,55 @@ def level_follow_up(turn: Turn) -> Decision:
     primary = turn.catalogue.entries_for_trigger(siblings[0])[0].article
     decision = report(turn, turn.state, siblings, primary=primary)
     return Decision(decision.facts, (*decision.events, SetTopic(Topic(article=primary, triggers=tuple(siblings)))))
+
+
+def _shares_words(text: str, items) -> bool:
+    """Whether the message repeats three or more characters of one of these item names."""
+    return any(text[i:i + FOLLOW_UP_SHARED] in item for item in items for i in range(len(text) - FOLLOW_UP_SHARED + 1))
+
+
+def is_topic_follow_up(turn: Turn) -> bool:
+    """"这个要找哪个部门申报", "那每年的运行补贴呢", "那什么条件": a question that names nothing of
+    its own and leans on what the last answer was about."""
+    f, topic = turn.frame, turn.state.topic
+    if topic is None or f.named or f.article_ref is not None or not f.is_question():
+        return False
+    if f.search.reason is not None:
+        return False
+    if moves.is_move("refers_back", f.text):  # "这个要找哪个部门申报": the pronoun points back
+        return True
+    marked = f.has("follow_up")
+    if not f.names_a_topic:
+        return marked or len(f.text) <= FOLLOW_UP_MAX
+    # it names words of its own: only a follow-up when they are the topic's own items' words
+    items = [e.item for t in topic.triggers for e in turn.catalogue.entries_for_trigger(t)]
+    if topic.article:
+        items += [e.item for e in turn.catalogue.entries_for_article(topic.article)]
+    return marked and f.top_article != topic.article and _shares_words(f.text, items) or (
+        marked and f.top_article == topic.article)
+
+
+def topic_follow_up(turn: Turn) -> Decision:
+    topic = turn.state.topic
+    if topic.triggers:
+        decision = report(turn, turn.state, list(topic.triggers), primary=topic.article)
+        return Decision(decision.facts, (*decision.events, SetTopic(topic)))
+    return article_answer(turn, topic.article)
+
+
+def article_answer(turn: Turn, number: int) -> Decision:
+    """An answer from one article chosen by the conversation, not by the search."""
+    article = turn.policy.article(number)
+    clause_ids = tuple(c.id for c in article.clauses[:ANSWER_CLAUSES])
+    items = turn.catalogue.entries_for_article(number)
+    facts = Facts(intent="policy", covered=True,
+                  answer=PolicyAnswer(article=number, clauses=clause_ids, money_entries=tuple(e.id for e in items),
+                                      no_money=not items),
+                  art30=number == RULES_ARTICLE, validity=number == RULES_ARTICLE,
+                  departments=tuple(article.departments),
+                  citations=tuple(citation(turn.knowledge, number, cid, turn.policy.clause(cid).text)
+                                  for cid in clause_ids))
+    return Decision(facts, (SetTopic(Topic(article=number)),))
 
 
 def asks_the_rules(turn: Turn) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.dialogue.facts import Facts, OptionRef, say
 from bot.dialogue.report import citation
-from bot.dialogue.state import Reset
+from bot.dialogue.state import Reset, SetTopic, Topic
 from bot.dialogue.turn import Decision, Turn
 
 HELP_OPTIONS = (OptionRef(id="example:check"), OptionRef(id="example:hitech"), OptionRef(id="example:articles"))
@@ -42,4 +42,4 @@ def article(turn: Turn) -> Decision:
         validity=number == 30, art30=False,
         citations=tuple(citation(turn.knowledge, number, c.id, c.text) for c in art.clauses),
         departments=tuple(art.departments),
-    ))
+    ), (SetTopic(Topic(article=number)),))
