@@ -107,8 +107,8 @@ def build_router(state) -> APIRouter:
             raise Forbidden("页面已过期或来源不明，请刷新页面后再试。", code="csrf")
         return form
 
-    def render(name: str, status: int = 200, **context) -> HTMLResponse:
-        return HTMLResponse(templates.get_template(name).render(**context), status_code=status)
+    def render(template: str, status: int = 200, **context) -> HTMLResponse:
+        return HTMLResponse(templates.get_template(template).render(**context), status_code=status)
 
     def case_or_404(staff: Staff, case_id: str):
         case = state.store.case_of(staff.name, case_id) if len(case_id) <= 64 else None

@@ -7,7 +7,15 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from web_harness import CHROMIUM, CHROMIUM_ARGS, STAFF_NAME, STAFF_PASSWORD, need_chromium, running_app
+from web_harness import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    STAFF_NAME,
+    STAFF_PASSWORD,
+    need_chromium,
+    running_app,
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +61,10 @@ def page(browser, base_url):
     pg.js_errors = errors
     yield pg
     context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    """tests/web/artifacts/: screenshots and measurements kept after the run (CI keeps the folder)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
