@@ -34,7 +34,7 @@ def serve_in_thread(app) -> Iterator[str]:
     import uvicorn
 
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False,
-                            log_config=None, lifespan="on")
+                            log_config=None, lifespan="on", server_header=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()
