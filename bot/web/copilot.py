@@ -22,6 +22,7 @@ member only ever finds their own cases: anyone else's case id is 404.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from typing import Any
 from urllib.parse import quote
@@ -40,6 +41,12 @@ from bot.web.turns import ChoiceNotOffered
 
 STAFF_COOKIE = "pb_staff"
 LOGIN_COOKIE = "pb_login"
+# Where a login may send the browser next: a copilot page of this server, nothing else (no open redirect).
+_NEXT_RE = re.compile(r"/copilot(?:/cases/[A-Za-z0-9_-]{1,64})?")
+
+
+def safe_next(value: object) -> str:
+    return value if isinstance(value, str) and _NEXT_RE.fullmatch(value) else "/copilot"
 
 
 class Staff:
@@ -86,8 +93,9 @@ def build_router(state) -> APIRouter:
     def page_staff(request: Request) -> Staff:
         staff = _current(request)
         if staff is None:
+            nxt = safe_next(request.url.path) if request.method == "GET" else "/copilot"
             raise Unauthorized("请先登录客服工作台。", code="login_required",
-                               headers={"Location": "/copilot/login?next=" + quote(request.url.path)})
+                               headers={"Location": "/copilot/login?next=" + quote(nxt)})
         return staff
 
     def api_staff(request: Request) -> Staff:
@@ -144,9 +152,8 @@ def build_router(state) -> APIRouter:
         seed = request.cookies.get(LOGIN_COOKIE)
         fresh = not seed or len(seed) > 64
         seed = secrets.token_urlsafe(18) if fresh else seed
-        nxt = request.query_params.get("next", "/copilot")
         response = render("login.html", status, csrf=sign(state.secret, "login", seed), message=message,
-                          name=name, next=nxt if nxt.startswith("/copilot") else "/copilot")
+                          name=name, next=safe_next(request.query_params.get("next")))
         if fresh:
             response.set_cookie(LOGIN_COOKIE, seed, max_age=3600, httponly=True, samesite="strict",
                                 secure=_secure(request), path="/copilot")
@@ -171,9 +178,7 @@ def build_router(state) -> APIRouter:
         if not outcome.ok:
             return _login_page(request, message=outcome.message, status=429 if outcome.locked else 401, name=name)
         accounts.logout(request.cookies.get(STAFF_COOKIE))  # an earlier login in this browser ends here
-        nxt = str(form.get("next", "/copilot"))
-        response = RedirectResponse(nxt if nxt.startswith("/copilot") and "//" not in nxt else "/copilot",
-                                    status_code=303)
+        response = RedirectResponse(safe_next(form.get("next")), status_code=303)
         response.delete_cookie(LOGIN_COOKIE, path="/copilot")
         response.set_cookie(STAFF_COOKIE, outcome.token, max_age=int(accounts.session_s), httponly=True,
                             samesite="strict", secure=_secure(request), path="/copilot")

@@ -211,6 +211,18 @@ class WebStore:
             conn.execute("DELETE FROM last_options WHERE session = ?", (session,))
         self._scrub()
 
+    def purge_before(self, cutoff: float) -> int:
+        """Forget chat and API sessions idle since before `cutoff` (epoch seconds); copilot cases
+        are staff records and stay until deleted. Returns the number of sessions forgotten. The
+        engine sessions of the same ids are the engine store's to purge."""
+        stale = [r[0] for r in self._read(
+            "SELECT session FROM last_options WHERE updated < ? AND session NOT LIKE 'case-%' "
+            "UNION SELECT session FROM turns WHERE session NOT LIKE 'case-%' GROUP BY session "
+            "HAVING max(created) < ?", (cutoff, cutoff))]
+        for session in stale:
+            self.forget_session(session)
+        return len(stale)
+
     # --- staff ------------------------------------------------------------------------------------
     def staff_hash(self, name: str) -> str | None:
         rows = self._read("SELECT pw_hash FROM staff WHERE name = ?", (name,))

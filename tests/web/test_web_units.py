@@ -148,3 +148,32 @@ def test_conversation_collapses_multi_select_presses():
     assert [b["view"].text for b in bots] == ["请选择", "已选：科小"]
     assert [i["chip"] for i in items if i["who"] == "user"] == [None, "on", "on", "undo"]
     assert bots[-1]["latest"] and bots[-1]["selected"] == {"科小"}
+
+
+@pytest.mark.parametrize("target", ["/copilot", "/copilot/cases/abc_-1"])
+def test_login_next_stays_on_the_copilot(target):
+    from bot.web.copilot import safe_next
+
+    assert safe_next(target) == target
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "/copilot\\\\..\\\\evil", "/copilot//evil.example", "https://x",
+                                    "/copilot/../admin", "/copilot.evil", None, 5])
+def test_login_next_refuses_elsewhere(target):
+    from bot.web.copilot import safe_next
+
+    assert safe_next(target) == "/copilot"
+
+
+def test_purge_forgets_idle_chats_not_cases(tmp_path):
+    import time
+
+    store = WebStore(tmp_path / "web.sqlite3")
+    r = Reply(session="s", reply="好")
+    store.append_turn("chat-old", kind="text", text="旧", reply=r)
+    store.set_last_options("api-old", [])
+    store.append_turn("case-1", kind="message", text="案例", reply=r)
+    cutoff = time.time() + 1
+    assert store.purge_before(cutoff) == 2
+    assert store.turns("chat-old") == [] and store.last_options("api-old") is None
+    assert len(store.turns("case-1")) == 1
