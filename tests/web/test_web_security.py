@@ -292,3 +292,17 @@ def test_a_long_paste_fits_the_64_kb_limit_as_multipart(base_url):
     assert r.status_code == 303, r.text
     assert "答复草稿" in s.get(r.headers["location"]).text  # a case with a draft (what it says is the engine's)
     s.close()
+
+
+def test_a_stale_button_in_the_chat_is_refused_and_changes_nothing(base_url, server):
+    _, app = server
+    c, csrf = chat_client(base_url)
+    c.post("/chat", data={"csrf": csrf, "text": "我想看看我们能享受哪些政策"})
+    c.post("/chat", data={"csrf": csrf, "choice": "企业"})
+    session = "chat-" + c.cookies.get("pb_chat")
+    before = app.state.web.assistant.store._load(session)
+    r = c.post("/chat", data={"csrf": csrf, "choice": "高校"}, headers={"x-requested-with": "fetch"})
+    assert r.status_code == 409 and "按钮已过期" in r.text
+    assert app.state.web.assistant.store._load(session) == before
+    assert len(app.state.web.store.turns(session)) == 2
+    c.close()
