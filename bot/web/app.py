@@ -118,7 +118,8 @@ def create_app(assistant: Assistant, settings, *, rate_limit: bool = True) -> Fa
     errors.install(app)
     app.include_router(api.build_router(state))
     app.include_router(chat.build_router(state))
-    app.include_router(copilot.build_router(state))
+    for router in copilot.build_routers(state):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     swagger = _swagger_dir()
     if swagger is not None:

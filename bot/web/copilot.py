@@ -76,9 +76,10 @@ def _title(text: str) -> str:
     return first[:40] + ("…" if len(first) > 40 else "")
 
 
-def build_router(state) -> APIRouter:
+def build_routers(state) -> tuple[APIRouter, APIRouter]:
+    """(the pages, left out of the OpenAPI schema; the JSON API, in it)."""
     router = APIRouter(include_in_schema=False)
-    api = APIRouter(prefix="/copilot/api", tags=["客服工作台"])
+    api = APIRouter(prefix="/copilot/api", tags=["客服工作台（需登录）"])
     templates = state.templates
     accounts = state.accounts
 
@@ -284,5 +285,4 @@ def build_router(state) -> APIRouter:
             raise Unprocessable(str(exc), code="choice_not_offered") from None
         return case_json(case)
 
-    router.include_router(api)
-    return router
+    return router, api

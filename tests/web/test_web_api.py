@@ -161,6 +161,7 @@ def test_openapi_and_docs(client):
     assert {"/api/turn", "/api/articles", "/api/articles/{n}", "/api/benefits", "/api/sessions/{session}",
             "/healthz"} <= set(schema["paths"])
     assert not any(p.startswith("/copilot/login") for p in schema["paths"])
+    assert "/copilot/api/cases" in schema["paths"]  # documented; it answers 401 without a login
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger-ui-bundle.js" in docs.text
     assert client.get("/docs-static/swagger-ui-bundle.js").status_code == 200
