@@ -10,6 +10,8 @@ Usage:
     policybot eval [--questions FILE] [--scenarios FILE] [--json]
     policybot replay PATH... [--junit FILE] [--fail-fast] [--via URL]
     policybot telegram [--webhook-url URL --port P]
+    policybot serve [--host H --port P] [--workers N]
+    policybot staff add NAME | policybot staff remove NAME
 """
 
 from __future__ import annotations
@@ -181,6 +183,63 @@ def telegram(
     from bot.telegram_app import run_telegram
 
     raise typer.Exit(run_telegram(_settings(), webhook_url=webhook_url, port=port))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="进程数")] = 1,
+) -> None:
+    """Web chat (/), helpdesk copilot (/copilot), HTTP API (/api, docs at /docs)."""
+    from bot.web.app import serve as run_server
+
+    run_server(_settings(), host=host, port=port, workers=workers)
+
+
+staff_app = typer.Typer(add_completion=False, no_args_is_help=True, help="客服工作台账号")
+app.add_typer(staff_app, name="staff")
+
+
+def _accounts():
+    from bot.web.auth import Accounts
+    from bot.web.store import WebStore
+
+    settings = _settings()
+    return Accounts(WebStore(settings.web_db), settings)
+
+
+@staff_app.command("add")
+def staff_add(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码（脚本用）")] = False,
+) -> None:
+    """Create a copilot account, or set a new password (also lifts a lockout)."""
+    from bot.web.auth import AccountError
+
+    accounts = _accounts()
+    try:
+        name = accounts.check_name(name)
+    except AccountError as exc:
+        _fail(f"{exc}。")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("密码", hide_input=True, confirmation_prompt="再输入一次")
+    try:
+        created = accounts.add(name, password)
+    except AccountError as exc:
+        _fail(f"{exc}，请重新运行 policybot staff add {name}。")
+    typer.echo(f"已{'创建' if created else '更新'}客服账号 {name}：登录地址 /copilot/login")
+
+
+@staff_app.command("remove")
+def staff_remove(name: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """Delete a copilot account with its logins and its cases."""
+    existed, cases = _accounts().remove(name)
+    if not existed:
+        _fail(f"没有客服账号 {name}（现有账号可查看数据目录中的 web.sqlite3，或重新 staff add）。")
+    typer.echo(f"已删除客服账号 {name}（及其 {cases} 个案例）")
 
 
 def main() -> None:

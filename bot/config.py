@@ -18,9 +18,24 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
     llm_model: str | None = Field(default=None, alias="POLICYBOT_LLM_MODEL")
 
+    # Web (`policybot serve`). Per-client rate limit: a token bucket of `rate_limit_burst` requests
+    # refilled at `rate_limit_per_s`; a client over it waits up to a second for its turn (so one
+    # request at a time, like a replay, is slowed, never refused) and gets 429 beyond that.
+    rate_limit_per_s: float = Field(default=10.0, gt=0, alias="POLICYBOT_RATE_LIMIT_PER_S")
+    rate_limit_burst: int = Field(default=60, ge=1, alias="POLICYBOT_RATE_LIMIT_BURST")
+    # Copilot logins: this many wrong passwords in a row lock the name for `login_lockout_minutes`.
+    login_max_failures: int = Field(default=5, ge=1, alias="POLICYBOT_LOGIN_MAX_FAILURES")
+    login_lockout_minutes: float = Field(default=15, gt=0, alias="POLICYBOT_LOGIN_LOCKOUT_MINUTES")
+    staff_session_hours: float = Field(default=8, gt=0, alias="POLICYBOT_STAFF_SESSION_HOURS")
+
     @property
     def sessions_db(self) -> Path:
         return self.data_dir / "sessions.sqlite3"
+
+    @property
+    def web_db(self) -> Path:
+        """Web chat transcripts, copilot staff and cases (bot/web/store.py)."""
+        return self.data_dir / "web.sqlite3"
 
     @property
     def chroma_dir(self) -> Path:

@@ -1,0 +1,164 @@
+"""`policybot serve`: the web chat (`/`), the helpdesk copilot (`/copilot`) and the HTTP API (§6).
+
+Usage:
+    policybot serve [--host 127.0.0.1 --port 8000] [--workers N]
+    # in code and tests: the Assistant and the settings are passed in, never looked up
+    app = create_app(build_assistant(settings), settings)
+    uvicorn.run(app, host="127.0.0.1", port=8000)
+
+Layout of bot/web/:
+    app.py       create_app(), serve() and the uvicorn worker factory
+    api.py       the JSON API          chat.py     the web chat pages
+    copilot.py   staff pages + API     auth.py     accounts, logins, lockout, CSRF
+    turns.py     one turn: session namespaces, option checks
+    render.py    Reply -> what a page shows        drafts.py  threads, drafts, Markdown export
+    security.py  size limit, rate limit, CSP and headers, access log
+    errors.py    the error tree and handlers       store.py   web.sqlite3
+    templates/   Jinja2 (autoescape)               static/    CSS and the little JS (no build step)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader
+
+from bot.dialogue.assistant import Assistant
+from bot.web import api, chat, copilot, errors
+from bot.web.auth import Accounts, load_secret
+from bot.web.security import Guard, RateLimiter
+from bot.web.store import WebStore
+from bot.web.turns import Turns
+
+HERE = Path(__file__).resolve().parent
+log = logging.getLogger("bot.web")
+WARM_UP_TEXT = "国家高新技术企业能拿多少"
+
+
+class AppState:
+    """What the routers share; built once per process by create_app()."""
+
+    def __init__(self, assistant: Assistant, settings, *, rate_limit: bool = True):
+        from calculators.catalogue import load_catalogue
+        from retrieval.corpus import load_policy
+
+        self.assistant = assistant
+        self.settings = settings
+        self.store = WebStore(settings.web_db)
+        self.turns = Turns(assistant, self.store)
+        self.accounts = Accounts(self.store, settings)
+        self.secret = load_secret(settings.data_dir)
+        self.policy = load_policy()
+        self.catalogue = load_catalogue()
+        self.templates = templates()
+        self.ready = threading.Event()
+        self.warm_error = ""
+        self.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst) if rate_limit else None
+
+    def warm_up(self) -> None:
+        """Load the retrieval index (building it on a fresh data dir) with one throw-away turn."""
+        try:
+            hook = getattr(self.assistant, "warm_up", None)
+            if callable(hook):
+                hook()
+            else:
+                sid = "warmup-" + self.assistant.new_session_id()
+                self.assistant.turn(sid, WARM_UP_TEXT)
+                self.assistant.delete_session(sid)
+            self.ready.set()
+        except Exception as exc:  # healthz reports it; the turns themselves still answer politely
+            self.warm_error = type(exc).__name__
+            log.error("index warm-up failed: %s", type(exc).__name__)
+
+
+def templates() -> Environment:
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True,
+                      lstrip_blocks=True)
+    from bot.web.render import article_label, chinese_number
+
+    env.globals.update(article_label=article_label, chinese_number=chinese_number)
+    env.filters["clock"] = lambda t: time.strftime("%m-%d %H:%M", time.localtime(t))
+    return env
+
+
+def _swagger_dir() -> Path | None:
+    """Swagger UI's files, shipped by the fastapi-offline package (no CDN: this may run offline)."""
+    spec = importlib.util.find_spec("fastapi_offline")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "static"
+    return path if (path / "swagger-ui-bundle.js").exists() else None
+
+
+def create_app(assistant: Assistant, settings, *, rate_limit: bool = True) -> FastAPI:
+    state = AppState(assistant, settings, rate_limit=rate_limit)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        threading.Thread(target=state.warm_up, name="policybot-warm-up", daemon=True).start()
+        yield
+
+    app = FastAPI(
+        title="policybot 政策助手 API",
+        description="鄂尔多斯科技“突围”工程30条政策助手：对话、条款、测算。错误一律返回 "
+                    "`{\"error\": 中文说明, \"code\": 机器码}`。",
+        version="1",
+        docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan,
+    )
+    app.state.web = state
+    app.state.templates = state.templates
+    errors.install(app)
+    app.include_router(api.build_router(state))
+    app.include_router(chat.build_router(state))
+    for router in copilot.build_routers(state):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    swagger = _swagger_dir()
+    if swagger is not None:
+        app.mount("/docs-static", StaticFiles(directory=swagger), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    async def docs():
+        return HTMLResponse(state.templates.get_template("docs.html").render(swagger=swagger is not None))
+
+    error_template = state.templates.get_template("error.html")
+    app.add_middleware(Guard, limiter=state.limiter,
+                       error_page=lambda status, message: error_template.render(status=status, message=message))
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The uvicorn factory for `--workers N`: each worker reads the environment itself."""
+    from bot.config import load_settings
+    from bot.dialogue.assistant import build_assistant
+
+    settings = load_settings()
+    return create_app(build_assistant(settings), settings)
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("jieba", "chromadb", "httpx", "httpcore", "multipart", "python_multipart"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def serve(settings, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    import uvicorn
+
+    _logging()
+    print(f"policybot 网页版：http://{host}:{port}/  （客服工作台 /copilot，接口文档 /docs；Ctrl+C 停止）", flush=True)
+    common = dict(host=host, port=port, access_log=False, log_config=None, server_header=False)
+    if workers > 1:
+        uvicorn.run("bot.web.app:app_from_env", factory=True, workers=workers, **common)
+        return
+    from bot.dialogue.assistant import build_assistant
+
+    uvicorn.run(create_app(build_assistant(settings), settings), **common)
