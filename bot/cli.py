@@ -56,6 +56,13 @@ def ask(
 ) -> None:
     """One turn. Without --session: a throw-away session."""
     _quiet_logs()
+    if session is not None:
+        from bot.storage import InvalidSessionId, validate_session_id
+
+        try:
+            validate_session_id(session)
+        except InvalidSessionId as exc:
+            _fail(str(exc))
     engine = _engine(memory=session is None)
     reply = engine.turn(session or engine.new_session_id(), text)
     if as_json:
@@ -184,6 +191,9 @@ def telegram(
 
 
 def main() -> None:
+    import os
+
+    os.umask(0o077)  # everything written to the data dir (sessions, index, logs) is private: 0600 / 0700
     app()
 
 

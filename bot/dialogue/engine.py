@@ -22,13 +22,14 @@ from bot.dialogue.answers import Answerer
 from bot.dialogue.form import FormFlow
 from bot.dialogue.reply import Reply
 from bot.dialogue.state import SessionState
-from bot.dialogue.store import MemorySessionStore, SessionStore, SqliteSessionStore, StoreError
+from bot.dialogue.store import MemorySessionStore, SessionStore, StoreError, open_session_store
 from calculators.textnorm import normalize
 
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "抱歉，处理这条消息时出了问题。请换个说法再试一次，或发送“重新开始”从头开始。"
-STORE_ERROR_NOTE = "（会话记录暂时无法保存，本次回答不影响；如需继续测算，请稍后再试。）"
+STORE_ERROR_NOTE = "（会话记录暂时无法读取，这次回答没有用到之前填写的信息，也没有保存；请稍后再发一次这条消息。）"
+STORE_UNSAVED_NOTE = "（系统繁忙，这次回答没能保存到会话记录：请稍后再发一次这条消息，以便继续测算。）"
 
 
 class Knowledge:
@@ -88,15 +89,18 @@ class Engine:
 
     def turn(self, session_id: str | None, text: str | None = None, *, choice: str | None = None) -> Reply:
         session_id = session_id or self.new_session_id()
+        reply = None
         try:
             with self.store.session(session_id) as handle:
                 state = SessionState.model_validate(handle.state or {})
                 reply = self._safe_turn(session_id, state, text, choice)
                 state.turns += 1
                 handle.state = state.model_dump(mode="json")
-                return reply
-        except StoreError:
-            log.exception("session store failed; answering without state")
+            return reply
+        except StoreError as exc:  # locked, disk full, read-only, server down: the stored state is untouched
+            log.error("session store: %s; the turn was answered but not saved", exc)
+            if reply is not None:  # read fine, the save failed: this answer, marked as not saved
+                return reply.model_copy(update={"reply": reply.reply + "\n" + STORE_UNSAVED_NOTE})
             reply = self._safe_turn(session_id, SessionState(), text, choice)
             return reply.model_copy(update={"reply": reply.reply + "\n" + STORE_ERROR_NOTE})
 
@@ -159,7 +163,8 @@ class Engine:
 
 
 def build_engine(settings, *, memory: bool = False) -> Engine:
-    """The engine on the configured data dir (sessions in SQLite there)."""
+    """The engine on the configured data dir (sessions in SQLite there, or in PostgreSQL when
+    settings.database_url is set)."""
     data_dir = Path(settings.data_dir)
-    store = MemorySessionStore() if memory else SqliteSessionStore(settings.sessions_db)
+    store = MemorySessionStore() if memory else open_session_store(settings)
     return Engine(store, data_dir=data_dir)
