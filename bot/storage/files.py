@@ -79,6 +79,31 @@ class KeyLocks:
         except (ImportError, OSError):
             pass
 
+    def _offset(self, key: str) -> int:
+        return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") % self.SLOTS
+
+    def try_acquire(self, key: str) -> bool:
+        """Take `key` without waiting (held until release(key), by whichever thread)."""
+        lock = self._thread_lock(key)
+        if not lock.acquire(blocking=False):
+            return False
+        if self._fcntl is None:
+            return True
+        try:
+            self._fcntl.lockf(self._fd, self._fcntl.LOCK_EX | self._fcntl.LOCK_NB, 1, self._offset(key))
+            return True
+        except OSError:
+            lock.release()
+            return False
+
+    def release(self, key: str) -> None:
+        if self._fcntl is not None:
+            self._fcntl.lockf(self._fd, self._fcntl.LOCK_UN, 1, self._offset(key))
+        with self._guard:
+            lock = self._threads.pop(key, None)
+        if lock is not None and lock.locked():
+            lock.release()
+
     def _thread_lock(self, key: str) -> threading.Lock:
         with self._guard:
             return self._threads.setdefault(key, threading.Lock())
@@ -93,7 +118,7 @@ class KeyLocks:
             if self._fcntl is None:
                 yield
                 return
-            offset = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") % self.SLOTS
+            offset = self._offset(key)
             delay = 0.002
             while True:
                 try:

@@ -121,6 +121,8 @@ class PostgresDatabase:
         self.busy_timeout = busy_timeout
         self._ready = False
         self._guard = threading.Lock()
+        self._claims: psycopg.Connection | None = None  # session advisory locks: gone with the process
+        self._claims_guard = threading.Lock()
 
     @contextmanager
     def _transaction(self, where: str) -> Iterator[_Transaction]:
@@ -176,6 +178,30 @@ class PostgresDatabase:
             tx.query("SELECT pg_advisory_xact_lock(?)", (lock_id(self.component, key),))
             yield tx
 
+    def _claim_call(self, sql: str, key: str) -> bool:
+        with self._claims_guard:
+            for attempt in range(2):
+                try:
+                    if self._claims is None or self._claims.closed:
+                        self._claims = psycopg.connect(self.url, autocommit=True, connect_timeout=5,
+                                                       application_name="policybot-claims")
+                    return bool(self._claims.execute(sql, (lock_id(self.component, key),)).fetchone()[0])
+                except psycopg.OperationalError as exc:  # the connection broke: its locks are gone too
+                    self._claims = None
+                    if attempt:
+                        raise classify(exc, f"postgres {self.component} (claim)") from exc
+                except psycopg.Error as exc:
+                    raise classify(exc, f"postgres {self.component} (claim)") from exc
+        return False
+
+    def try_claim(self, key: str) -> bool:
+        """Take `key` without waiting, across workers and machines, until release_claim(key) or this
+        process ends (the server drops a session's advisory locks with its connection)."""
+        return self._claim_call("SELECT pg_try_advisory_lock(%s)", key)
+
+    def release_claim(self, key: str) -> None:
+        self._claim_call("SELECT pg_advisory_unlock(%s)", key)
+
     def compact(self) -> None:
         """Nothing to do: deleted rows are gone for every query at once; autovacuum reclaims the space."""
 
@@ -183,4 +209,8 @@ class PostgresDatabase:
         """Nothing to do (SQLite's WAL truncation has no counterpart a client can ask for)."""
 
     def close(self) -> None:
-        """The pool is shared per process; close_pools() closes it."""
+        """The claims connection; the pool is shared per process (close_pools() closes it)."""
+        with self._claims_guard:
+            if self._claims is not None:
+                self._claims.close()
+                self._claims = None

@@ -162,7 +162,7 @@ class SqliteDatabase:
         if self._integrity_ok():
             raise error
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        log.error("%s failed its integrity check (%s); moved aside to %s.corrupt-%s, starting a fresh one",
+        log.error("%s unreadable: it failed its integrity check (%s); moved aside to %s.corrupt-%s, starting a fresh one",
                   self.path, error, self.path.name, stamp)
         for suffix in ("", "-wal", "-shm"):
             p = Path(str(self.path) + suffix)
@@ -222,16 +222,26 @@ class SqliteDatabase:
 
         return self._run(run, "write")
 
-    @contextmanager
-    def serialized(self, key: str) -> Iterator[SqliteDatabase]:
-        """Holds `key` exclusively across threads and processes for the block (turns of one session
-        run one after the other); statements inside are separate transactions. Yields self."""
+    def _locks(self) -> files.KeyLocks:
         if self._key_locks is None:
             with self._guard:
                 if self._key_locks is None:
                     self._key_locks = files.KeyLocks(Path(str(self.path) + ".lock"), self.busy_timeout)
-        with self._key_locks.hold(key):
+        return self._key_locks
+
+    @contextmanager
+    def serialized(self, key: str) -> Iterator[SqliteDatabase]:
+        """Holds `key` exclusively across threads and processes for the block (turns of one session
+        run one after the other); statements inside are separate transactions. Yields self."""
+        with self._locks().hold(key):
             yield self
+
+    def try_claim(self, key: str) -> bool:
+        """Take `key` without waiting, across processes, until release_claim(key) or this process ends."""
+        return self._locks().try_acquire(key)
+
+    def release_claim(self, key: str) -> None:
+        self._locks().release(key)
 
     def compact(self) -> None:
         """Make deletions physical: the WAL copied into the file and truncated, free pages dropped."""

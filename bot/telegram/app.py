@@ -349,7 +349,7 @@ def build_application(
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs request URLs, token included
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     _remember_missing_sniffio()
-    store = TelegramStore(settings.data_dir / "telegram.sqlite3", bot_id=bot_id_from_token(token))
+    store = TelegramStore.for_settings(settings, bot_id=bot_id_from_token(token))
     front = TelegramFrontEnd(engine, store)
 
     async def post_shutdown(_app: Application) -> None:
