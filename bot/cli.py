@@ -10,6 +10,8 @@ Usage:
     policybot eval [--questions FILE] [--scenarios FILE] [--json]
     policybot replay PATH... [--junit FILE] [--fail-fast] [--via URL]
     policybot telegram [--webhook-url URL --port P]
+    policybot purge [--days N] [--json]
+    policybot bench [--json]
 """
 
 from __future__ import annotations
@@ -188,6 +190,30 @@ def telegram(
     from bot.telegram_app import run_telegram
 
     raise typer.Exit(run_telegram(_settings(), webhook_url=webhook_url, port=port))
+
+
+@app.command()
+def purge(
+    days: Annotated[float | None, typer.Option("--days", help="保留天数（默认 POLICYBOT_RETENTION_DAYS，30）")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Delete sessions, Telegram records and corrupt copies older than the retention period."""
+    _quiet_logs()
+    from bot.retention import purge as run_purge
+    from bot.storage import StoreError
+
+    if days is not None and days <= 0:
+        _fail("--days 须为正数，例如 --days 30")
+    try:
+        report = run_purge(_settings(), days=days)
+    except StoreError as exc:
+        _fail(f"清理失败：{exc}。请检查数据目录或 POLICYBOT_DATABASE_URL 后重试", code=1)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+        return
+    telegram = sum((report.get("telegram") or {}).values())
+    typer.echo(f"已删除超过 {report['retention_days']:g} 天的记录：会话 {report['sessions']} 个，"
+               f"Telegram 记录 {telegram} 条，损坏副本 {report['corrupt_copies']} 个。")
 
 
 def main() -> None:

@@ -5,6 +5,9 @@
         handle.state = {...}                   #   across threads, processes and (PostgreSQL) machines
     store.delete("s-1"); store.exists("s-1"); store.purge(older_than=time.time() - 30 * 86400)
 
+With retention_days (open_session_store passes POLICYBOT_RETENTION_DAYS) expired sessions are also
+purged by the store itself, at most once an hour per process, in a background thread.
+
 Both backends share this code over bot.storage's Database (query / write / serialized); the SQL is
 the same. `state` is saved when the block exits cleanly; an exception in the block saves nothing.
 
@@ -93,8 +96,13 @@ def _decode(session_id: str, raw: str) -> dict | None:
 class DatabaseSessionStore:
     """The store over a bot.storage Database (either backend)."""
 
-    def __init__(self, db: Database):
+    PURGE_EVERY_S = 3600.0
+
+    def __init__(self, db: Database, *, retention_days: float | None = None):
         self.db = db
+        self.retention_days = retention_days
+        self._next_purge = 0.0
+        self._purge_guard = threading.Lock()
 
     @property
     def backend(self) -> str:
@@ -113,6 +121,26 @@ class DatabaseSessionStore:
                     "ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
                     (session_id, json.dumps(handle.state, ensure_ascii=False), time.time()),
                 ))
+        self._maybe_purge()
+
+    def _maybe_purge(self) -> None:
+        """Expired sessions go by themselves: at most once an hour per process, in the background."""
+        if not self.retention_days or time.monotonic() < self._next_purge:
+            return
+        with self._purge_guard:
+            if time.monotonic() < self._next_purge:
+                return
+            self._next_purge = time.monotonic() + self.PURGE_EVERY_S
+
+        def run() -> None:
+            try:
+                removed = self.purge(time.time() - self.retention_days * 86_400)
+                if removed:
+                    log.info("retention: %d session(s) older than %g days deleted", removed, self.retention_days)
+            except StoreError as exc:
+                log.warning("retention purge failed: %s", exc)
+
+        threading.Thread(target=run, name="policybot-retention", daemon=True).start()
 
     def exists(self, session_id: str) -> bool:
         validate_session_id(session_id)
@@ -139,24 +167,27 @@ class DatabaseSessionStore:
 class SqliteSessionStore(DatabaseSessionStore):
     """sessions.sqlite3 in the data dir: thread- and process-safe on one machine."""
 
-    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S):
+    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S, retention_days: float | None = None):
         self.path = Path(path)
-        super().__init__(open_database(None, "sessions", MIGRATIONS, self.path, busy_timeout=busy_timeout))
+        super().__init__(open_database(None, "sessions", MIGRATIONS, self.path, busy_timeout=busy_timeout),
+                         retention_days=retention_days)
 
 
 class PostgresSessionStore(DatabaseSessionStore):
     """One PostgreSQL database shared by every worker, on any machine."""
 
-    def __init__(self, url: str, *, busy_timeout: float = BUSY_TIMEOUT_S):
-        super().__init__(open_database(url, "sessions", MIGRATIONS, Path(), busy_timeout=busy_timeout))
+    def __init__(self, url: str, *, busy_timeout: float = BUSY_TIMEOUT_S, retention_days: float | None = None):
+        super().__init__(open_database(url, "sessions", MIGRATIONS, Path(), busy_timeout=busy_timeout),
+                         retention_days=retention_days)
 
 
 def open_session_store(settings) -> DatabaseSessionStore:
     """PostgreSQL when settings.database_url is set, else sessions.sqlite3 in the data dir."""
     timeout = getattr(settings, "store_busy_timeout_s", BUSY_TIMEOUT_S)
+    days = getattr(settings, "retention_days", None)
     if settings.database_url:
-        return PostgresSessionStore(settings.database_url, busy_timeout=timeout)
-    return SqliteSessionStore(settings.sessions_db, busy_timeout=timeout)
+        return PostgresSessionStore(settings.database_url, busy_timeout=timeout, retention_days=days)
+    return SqliteSessionStore(settings.sessions_db, busy_timeout=timeout, retention_days=days)
 
 
 class MemorySessionStore:
