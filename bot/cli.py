@@ -46,8 +46,11 @@ def _fail(message: str, code: int = 2) -> None:
 
 def _quiet_logs() -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    for name in ("jieba", "chromadb", "httpx"):
+    for name in ("jieba", "chromadb"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    from bot.logs import protect
+
+    protect()
 
 
 @app.command()
