@@ -219,6 +219,31 @@ def purge(
                f"Telegram 记录 {telegram} 条，损坏副本 {report['corrupt_copies']} 个。")
 
 
+@app.command()
+def bench(
+    as_json: Annotated[bool, typer.Option("--json", help="只输出一个 JSON 对象")] = False,
+    database_url: Annotated[str | None, typer.Option("--database-url", help="也测 PostgreSQL（postgresql://…）")] = None,
+    turns: Annotated[int, typer.Option("--turns", min=10)] = 300,
+    cold_runs: Annotated[int, typer.Option("--cold-runs", min=1)] = 3,
+    sessions: Annotated[int, typer.Option("--sessions", min=1, help="每个工作进程的五轮对话数")] = 25,
+    tg_updates: Annotated[int, typer.Option("--tg-updates", min=1)] = 200,
+) -> None:
+    """Speed and scale figures, each beside a same-run reference (a BM25-only search)."""
+    _quiet_logs()
+    from bot.bench import format_report, run_bench
+
+    settings = _settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    progress = None if as_json else (lambda message: typer.echo(f"… {message}", err=True))
+    report = run_bench(settings, turns=turns, cold_runs=cold_runs, sessions=sessions, tg_updates=tg_updates,
+                       progress=progress)
+    if as_json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+        return
+    typer.echo(format_report(report))
+
+
 def main() -> None:
     import os
 
