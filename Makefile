@@ -20,11 +20,15 @@ run: $(STAMP)
 	$(BIN)/policybot chat
 
 test: $(STAMP)
+	@bash .ci/ensure-postgresql
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 index: $(STAMP)
 	$(BIN)/policybot index --rebuild
+
+bench: $(STAMP)
+	$(BIN)/policybot bench
 
 clean:
 	rm -rf $(VENV) .policybot .pytest_cache .ruff_cache

@@ -225,7 +225,7 @@ def bench(
     database_url: Annotated[str | None, typer.Option("--database-url", help="也测 PostgreSQL（postgresql://…）")] = None,
     turns: Annotated[int, typer.Option("--turns", min=10)] = 300,
     cold_runs: Annotated[int, typer.Option("--cold-runs", min=1)] = 3,
-    sessions: Annotated[int, typer.Option("--sessions", min=1, help="每个工作进程的五轮对话数")] = 25,
+    sessions: Annotated[int, typer.Option("--sessions", min=1, help="每个工作进程的五轮对话数")] = 100,
     tg_updates: Annotated[int, typer.Option("--tg-updates", min=1)] = 200,
 ) -> None:
     """Speed and scale figures, each beside a same-run reference (a BM25-only search)."""

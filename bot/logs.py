@@ -7,7 +7,9 @@ and httpx logs each request URL at INFO (the bot token is in it). `protect()` pu
 those loggers (their levels) and, on every handler of the root logger, a filter that drops their
 records below the floor, so even a logger someone set to DEBUG later cannot reach a log file.
 
-    telegram.*  INFO        httpx, httpcore, hpack  WARNING        psycopg*, asyncio  INFO
+    telegram.*  INFO     httpx, httpcore, hpack, psycopg.pool  WARNING     psycopg, asyncio  INFO
+
+A logger is only ever raised to its floor (a quieter root stays quiet).
 """
 
 from __future__ import annotations
@@ -20,16 +22,18 @@ FLOORS = {
     "httpcore": logging.WARNING,
     "hpack": logging.WARNING,
     "psycopg": logging.INFO,
-    "psycopg_pool": logging.INFO,
+    "psycopg.pool": logging.WARNING,  # a line per connection returned at INFO
+    "psycopg_pool": logging.WARNING,
     "asyncio": logging.INFO,
 }
 
 
 def _floor(name: str) -> int | None:
-    for prefix, level in FLOORS.items():
-        if name == prefix or name.startswith(prefix + "."):
-            return level
-    return None
+    best = None
+    for prefix, level in FLOORS.items():  # the longest matching prefix decides
+        if (name == prefix or name.startswith(prefix + ".")) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, level)
+    return best[1] if best else None
 
 
 class ThirdPartyFloor(logging.Filter):
@@ -44,7 +48,7 @@ def protect() -> None:
     """Floors on the library loggers and the filter on every root handler (idempotent)."""
     for name, level in FLOORS.items():
         logger = logging.getLogger(name)
-        if logger.level == logging.NOTSET or logger.level < level:
+        if logger.getEffectiveLevel() < level:
             logger.setLevel(level)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, ThirdPartyFloor) for f in handler.filters):

@@ -103,6 +103,7 @@ def bench_reference(settings, qs: list[str], cold_runs: int) -> dict:
 def bench_engine(settings, qs: list[str], turns: int, ref_ms: float) -> dict:
     from bot.dialogue.engine import Engine, Knowledge
     from bot.dialogue.store import MemorySessionStore, open_session_store
+    from calculators.textnorm import normalize
 
     knowledge = Knowledge(settings.data_dir)
     out = {}
@@ -119,6 +120,8 @@ def bench_engine(settings, qs: list[str], turns: int, ref_ms: float) -> dict:
             engine = Engine(store, data_dir=settings.data_dir, knowledge=knowledge)
             for q in qs[:20]:
                 engine.turn("bench-warm", q)
+            knowledge.retriever.clear_cache()  # every store's run encodes the same questions afresh
+            normalize.cache_clear()
             times = []
             for i in range(turns):
                 q = qs[i % len(qs)]
@@ -187,7 +190,7 @@ def bench_workers(settings, sessions: int, ref_ms: float) -> dict:
             out["postgres_vs_sqlite_4_workers"] = round(
                 out["postgres"]["4_workers"]["turns_per_s"] / out["sqlite"]["4_workers"]["turns_per_s"], 2)
         else:
-            out["postgres"] = "not measured: set POLICYBOT_DATABASE_URL (or --database-url) to include it"
+            out["postgres"] = "未测量：设置 POLICYBOT_DATABASE_URL（或 --database-url）即可包含 PostgreSQL"
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return out
@@ -201,7 +204,7 @@ def bench_telegram(settings, updates: int, ref_ms: float) -> dict:
             sys.path.insert(0, str(PROJECT))
         from tests.fakes.fake_telegram import FakeTelegram
     except ImportError:
-        return {"status": "absent", "note": "the fake Bot API (tests/fakes) is not here: run from a source tree"}
+        return {"status": "absent", "note": "找不到假 Bot API（tests/fakes）：请在源码目录中运行"}
     from telegram.ext import AIORateLimiter
 
     from bot.config import Settings
@@ -255,11 +258,11 @@ def bench_http(settings, clients: int = 8) -> dict:
     import importlib.util
 
     if importlib.util.find_spec("bot.web") is None:
-        return {"status": "absent", "note": "web API (policybot serve, POST /api/turn) not built yet: not measured"}
-    return {"status": "absent", "note": "bot.web exists but this section is not written yet: not measured"}
+        return {"status": "absent", "note": "Web API（policybot serve 的 POST /api/turn）尚未实现：未测量"}
+    return {"status": "absent", "note": "bot.web 已存在，但本节尚未接入（见 bench_http）：未测量"}
 
 
-def run_bench(settings, *, turns: int = 300, cold_runs: int = 3, sessions: int = 25, tg_updates: int = 200,
+def run_bench(settings, *, turns: int = 300, cold_runs: int = 3, sessions: int = 100, tg_updates: int = 200,
               progress=None) -> dict:
     say = progress or (lambda message: None)
     qs = questions()
