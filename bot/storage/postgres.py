@@ -76,7 +76,7 @@ def pool_for(url: str, *, busy_timeout: float = 5.0, max_size: int = POOL_MAX) -
             pool = ConnectionPool(
                 url, min_size=1, max_size=max_size, open=False, name="policybot",
                 kwargs={"autocommit": True, "application_name": "policybot", "connect_timeout": 5},
-                configure=configure, check=ConnectionPool.check_connection, timeout=busy_timeout + 5,
+                configure=configure, check=ConnectionPool.check_connection, timeout=busy_timeout + 1,
                 reconnect_timeout=30,
             )
             pool.open(wait=False)

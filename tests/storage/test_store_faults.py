@@ -177,3 +177,30 @@ def test_data_dir_files_are_private(tmp_path, built_index):
     assert any(p.name == "sessions.sqlite3" for p in created)
     for path in created:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_a_database_that_is_down_answers_unsaved(linked_data_dir):
+    from tests.fakes.postgres import free_port
+
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"  # nothing listens there
+    env = cli_env(linked_data_dir, POLICYBOT_DATABASE_URL=url, POLICYBOT_STORE_BUSY_TIMEOUT_S="1")
+    started = time.monotonic()
+    proc, reply = ask_json("高企能拿多少", env, "--session", "down-1", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert reply is not None and "30万元" in reply["reply"] and "无法读取" in reply["reply"]
+    assert "Traceback" not in proc.stderr and "postgres sessions" in proc.stderr
+    assert time.monotonic() - started < 30
+
+
+def test_delete_erases_the_session_on_postgres(pg_url, knowledge, tmp_path):
+    import psycopg
+
+    from bot.dialogue.store import PostgresSessionStore
+
+    engine = Engine(PostgresSessionStore(pg_url), data_dir=tmp_path, knowledge=knowledge)
+    engine.turn("pg-del", "/check")
+    engine.turn("pg-del", "我们是企业，公司叫鄂尔多斯哨兵科技")
+    engine.delete_session("pg-del")
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute("SELECT count(*) FROM sessions WHERE id = 'pg-del' OR state LIKE '%%哨兵%%'").fetchone()
+    assert rows[0] == 0
