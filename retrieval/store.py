@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -43,7 +42,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from retrieval import homophones
+from retrieval import homophones, publish
 from retrieval.corpus import CORPUS_DIR, POLICY_PATH, load_policy
 from retrieval.lexicon import (
     ALIASES_PATH,
@@ -219,25 +218,61 @@ def _tokenize_units(tokenizer: Tokenizer) -> list[Unit]:
 
 
 def build(data_dir: Path, *, rebuild: bool = False, progress: Progress | None = None) -> dict:
-    """Build the index for the current corpus version under `data_dir`; returns stats."""
+    """Build the index for the current corpus version under `data_dir`; returns stats.
+
+    Safe for any number of processes at once: one builds under an inter-process lock, the others
+    wait for it and then return its result ("built": false); the index and the model cache are each
+    published by one atomic rename, so no process reads a partial file (publish.py). An index whose
+    model cache is missing (an earlier failure) gets the cache written again ("model_cache").
+    """
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # its import sets DEBUG: a line per build
+
+    report = progress or (lambda done, total: None)
+    version = corpus_version()
+    target = index_dir(data_dir, version)
+    root = Path(data_dir) / "retrieval"
+    if (target / "manifest.json").exists() and not rebuild and _model_cache_ok(data_dir):
+        return _existing_stats(target, version)
+    with publish.build_lock(root):  # one builder per data dir; the others wait here, then reuse its index
+        if (target / "manifest.json").exists() and not rebuild:
+            stats = _existing_stats(target, version)
+            if not _model_cache_ok(data_dir):
+                stats["model_cache"] = _repair_model_cache(data_dir, target)
+            return stats
+        publish.remove_stale_tmps(root)
+        return _build_locked(Path(data_dir), version, target, root, report)
+
+
+def _existing_stats(target: Path, version: str) -> dict:
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    return {**manifest["stats"], "version": version, "built": False}
+
+
+def _model_cache_ok(data_dir: Path) -> bool:
+    from retrieval.embedding import cache_dir_for
+
+    return (cache_dir_for(data_dir) / "meta.json").exists()
+
+
+def _repair_model_cache(data_dir: Path, target: Path) -> str:
+    """The index is there but the model cache is not (an earlier start failed while writing it):
+    write it again, so vector-side questions do not pay the slow model load from then on."""
+    from retrieval.embedding import cache_dir_for, write_fast_cache
+
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    _, kept = write_fast_cache(cache_dir_for(data_dir), [prepare(u["text"]) for u in manifest["units"]])
+    return "rebuilt" if kept else "unavailable"
+
+
+def _build_locked(data_dir: Path, version: str, target: Path, root: Path, report: Progress) -> dict:
+    """The build itself, under build_lock(root): into a fresh temp dir, then published."""
     import bm25s
     import numpy as np
 
     from retrieval.embedding import cache_dir_for, embed_texts
 
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # its import sets DEBUG: a line per build
-
-    report = progress or (lambda done, total: None)
     t0 = time.perf_counter()
-    version = corpus_version()
-    target = index_dir(data_dir, version)
-    if (target / "manifest.json").exists() and not rebuild:
-        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-        return {**manifest["stats"], "version": version, "built": False}
-
-    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")  # concurrent builders do not collide
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = publish.fresh_tmp(target)
     timings: dict[str, float] = {}
 
     report(0, STEPS)
@@ -300,8 +335,7 @@ def build(data_dir: Path, *, rebuild: bool = False, progress: Progress | None = 
         "stats": stats,
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
+    publish.publish(tmp, target, root)  # fsync, then one rename: readers see all of it or none
     stats["pruned"] = prune(Path(data_dir), keep=version)
     report(STEPS, STEPS)
     return {**stats, "built": True}
@@ -394,23 +428,24 @@ def load(data_dir: Path) -> LoadedIndex:
         )
     import numpy as np
 
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    units = [Unit(u["id"], u["article"], u["kind"], u["text"], tuple(u["tokens"])) for u in manifest["units"]]
-    lexicon = lexicon_from_json(
-        json.loads((target / "lexicon.json").read_text(encoding="utf-8")),
-        _read_homophones(target / "homophones.json"),
-    )
-    return LoadedIndex(
-        data_dir=Path(data_dir),
-        version=version,
-        units=units,
-        matrix=np.load(target / "bm25_matrix.npy"),
-        vocab={t: i for i, t in enumerate(manifest["vocab"])},
-        vectors=np.load(target / "embeddings.npy"),
-        tokenizer=Tokenizer(target / "jieba.dict.txt").load(),
-        lexicon=lexicon,
-        stats=manifest["stats"],
-    )
+    with publish.read_lock(Path(data_dir) / "retrieval"):  # a rebuild's swap is never seen half done
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        units = [Unit(u["id"], u["article"], u["kind"], u["text"], tuple(u["tokens"])) for u in manifest["units"]]
+        lexicon = lexicon_from_json(
+            json.loads((target / "lexicon.json").read_text(encoding="utf-8")),
+            _read_homophones(target / "homophones.json"),
+        )
+        return LoadedIndex(
+            data_dir=Path(data_dir),
+            version=version,
+            units=units,
+            matrix=np.load(target / "bm25_matrix.npy", allow_pickle=False),
+            vocab={t: i for i, t in enumerate(manifest["vocab"])},
+            vectors=np.load(target / "embeddings.npy", allow_pickle=False),
+            tokenizer=Tokenizer(target / "jieba.dict.txt").load(),
+            lexicon=lexicon,
+            stats=manifest["stats"],
+        )
 
 
 def load_homophones(data_dir: Path) -> homophones.Homophones:

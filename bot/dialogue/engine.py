@@ -28,7 +28,7 @@ from bot.dialogue.knowledge import Knowledge
 from bot.dialogue.reply import Option, Reply
 from bot.dialogue.rules import RULES, Rule, select
 from bot.dialogue.state import CountTurn, OfferForm, SessionState, SetLevelQuestion, SetOffered, apply
-from bot.dialogue.store import MemorySessionStore, SessionStore, SqliteSessionStore, StoreError
+from bot.dialogue.store import MemorySessionStore, SessionStore, StoreError, open_session_store
 from bot.dialogue.turn import Decision, Turn
 
 log = logging.getLogger(__name__)
@@ -50,14 +50,17 @@ class Engine:
     # --- the turn --------------------------------------------------------------------------------
     def turn(self, session_id: str | None, text: str | None = None, *, choice: str | None = None) -> Reply:
         session_id = session_id or self.new_session_id()
+        reply = None
         try:
             with self.store.session(session_id) as handle:
                 state = SessionState.model_validate(handle.state or {})
                 reply, new_state = self._safe_turn(session_id, state, text, choice)
                 handle.state = new_state.model_dump(mode="json")
-                return reply
-        except StoreError:
-            log.exception("session store failed; answering without state")
+            return reply
+        except StoreError as exc:  # locked, disk full, read-only, server down: the stored state is untouched
+            log.error("session store: %s; the turn was answered but not saved", exc)
+            if reply is not None:  # read fine, the save failed: this answer, marked as not saved
+                return reply.model_copy(update={"reply": reply.reply + "\n" + composer.text("store_unsaved_note")})
             reply, _ = self._safe_turn(session_id, SessionState(), text, choice)
             return reply.model_copy(update={"reply": reply.reply + "\n" + composer.text("store_error_note")})
 
@@ -142,9 +145,10 @@ class Engine:
 
 
 def build_engine(settings, *, memory: bool = False) -> Engine:
-    """The engine on the configured data dir (sessions in SQLite there)."""
+    """The engine on the configured data dir (sessions in SQLite there, or in PostgreSQL when
+    settings.database_url is set)."""
     data_dir = Path(settings.data_dir)
-    store = MemorySessionStore() if memory else SqliteSessionStore(settings.sessions_db)
+    store = MemorySessionStore() if memory else open_session_store(settings)
     return Engine(store, data_dir=data_dir)
 
 

@@ -1,19 +1,29 @@
-"""Session store: one JSON document per session in SQLite (WAL), one transaction per turn.
+"""Session store: one JSON document per session, one serialized load-and-save per turn.
 
-The interface is deliberately narrow (load / save / delete inside `session()`), so a Redis or
-Postgres store can replace it for several workers.
+    store = open_session_store(settings)       # SQLite in the data dir, or PostgreSQL (POLICYBOT_DATABASE_URL)
+    with store.session("s-1") as handle:       # turns of one session run one after the other,
+        handle.state = {...}                   #   across threads, processes and (PostgreSQL) machines
+    store.delete("s-1"); store.exists("s-1"); store.purge(older_than=time.time() - 30 * 86400)
 
-Errors:
-    StoreError            the database could not be used; the engine answers anyway
+With retention_days (open_session_store passes POLICYBOT_RETENTION_DAYS) expired sessions are also
+purged by the store itself, at most once an hour per process, in a background thread.
+
+Both backends share this code over bot.storage's Database (query / write / serialized); the SQL is
+the same. `state` is saved when the block exits cleanly; an exception in the block saves nothing.
+
+Errors (bot/storage/errors.py; the engine catches StoreError and answers unsaved):
+
+    StoreError
+    ├── InvalidSessionId    (also ValueError) empty, longer than 128, or other characters
+    ├── StoreBusy           locked by another writer past the busy timeout; nothing changed
+    ├── StoreUnavailable    disk full (StoreFull), read-only (StoreReadOnly), server down; nothing changed
+    └── StoreCorrupt        failed an integrity check: moved aside, a fresh file started
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -21,11 +31,41 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
+from bot.storage import BUSY_TIMEOUT_S, Database, Migration, open_database
+from bot.storage.errors import (
+    InvalidSessionId,
+    StoreBusy,
+    StoreCorrupt,
+    StoreError,
+    StoreFull,
+    StoreReadOnly,
+    StoreUnavailable,
+    validate_session_id,
+)
+
+__all__ = [
+    "DatabaseSessionStore", "InvalidSessionId", "MemorySessionStore", "PostgresSessionStore", "SessionHandle",
+    "SessionStore", "SqliteSessionStore", "StoreBusy", "StoreCorrupt", "StoreError", "StoreFull",
+    "StoreReadOnly", "StoreUnavailable", "open_session_store", "validate_session_id",
+]
+
 log = logging.getLogger(__name__)
 
-
-class StoreError(Exception):
-    pass
+MIGRATIONS = (
+    Migration(
+        1,
+        sqlite=("CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, state TEXT NOT NULL, updated REAL NOT NULL)",),
+        postgres=(
+            "CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, state TEXT NOT NULL, "
+            "updated DOUBLE PRECISION NOT NULL)",
+        ),
+    ),
+    Migration(
+        2,  # retention: purge finds expired sessions without a full scan
+        sqlite=("CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated)",),
+        postgres=("CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated)",),
+    ),
+)
 
 
 class SessionStore(Protocol):
@@ -42,150 +82,118 @@ class SessionHandle:
         self.is_new = state is None
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    state TEXT NOT NULL,
-    updated REAL NOT NULL
-);
-"""
+def _decode(session_id: str, raw: str) -> dict | None:
+    try:
+        state = json.loads(raw)
+        if isinstance(state, dict):
+            return state
+    except json.JSONDecodeError:
+        pass
+    log.error("session %s: stored state unreadable; starting it afresh", session_id)
+    return None
 
 
-class _ProcessLocks:
-    """Per-session locks across processes: one byte of a lock file per session (hashed).
+class DatabaseSessionStore:
+    """The store over a bot.storage Database (either backend)."""
 
-    Two `policybot ask --session S` processes, or a terminal and a Telegram runner on one data
-    dir, would otherwise both load S, and the later save would drop the other's turn. POSIX
-    record locks belong to the process, so the in-process thread lock is taken first; a hash
-    collision only makes two sessions wait for each other for one turn. Where fcntl is missing
-    (Windows) there is no cross-process lock.
-    """
+    PURGE_EVERY_S = 3600.0
 
-    SLOTS = 1 << 24
+    def __init__(self, db: Database, *, retention_days: float | None = None):
+        self.db = db
+        self.retention_days = retention_days
+        self._next_purge = 0.0
+        self._purge_guard = threading.Lock()
 
-    def __init__(self, path: Path) -> None:
-        try:
-            import fcntl
+    @property
+    def backend(self) -> str:
+        return self.db.kind
 
-            self._fcntl = fcntl
-            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except (ImportError, OSError):  # no fcntl, or a read-only directory: in-process locks only
-            self._fcntl = None
-
-    @contextmanager
-    def hold(self, session_id: str) -> Iterator[None]:
-        if self._fcntl is None:
-            yield
-            return
-        digest = hashlib.blake2b(session_id.encode("utf-8"), digest_size=8).digest()
-        offset = int.from_bytes(digest, "big") % self.SLOTS
-        self._fcntl.lockf(self._fd, self._fcntl.LOCK_EX, 1, offset)
-        try:
-            yield
-        finally:
-            self._fcntl.lockf(self._fd, self._fcntl.LOCK_UN, 1, offset)
-
-
-class SqliteSessionStore:
-    """Thread- and process-safe: concurrent turns on one session run one after the other."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
-        self._local = threading.local()
-        self._init_db()
-        self._process_locks = _ProcessLocks(Path(str(self.path) + ".lock"))
-
-    # --- connection management -------------------------------------------------------------
-    def _init_db(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            conn = self._connect()
-            conn.executescript(_SCHEMA)
-            conn.execute("SELECT count(*) FROM sessions").fetchone()
-        except sqlite3.DatabaseError as exc:
-            self._recover(exc)
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
-
-    def _recover(self, exc: Exception) -> None:
-        """A corrupt database is moved aside and a fresh one started (BAD_INPUTS 20)."""
-        log.error("session store %s unusable (%s); moving it aside and starting a new one", self.path, exc)
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        for suffix in ("", "-wal", "-shm"):
-            p = Path(str(self.path) + suffix)
-            if p.exists():
-                p.rename(p.with_name(p.name + f".corrupt-{stamp}"))
-        conn = self._connect()
-        conn.executescript(_SCHEMA)
-
-    def _lock_for(self, session_id: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(session_id, threading.Lock())
-
-    # --- the interface -----------------------------------------------------------------------
     @contextmanager
     def session(self, session_id: str) -> Iterator[SessionHandle]:
-        with self._lock_for(session_id), self._process_locks.hold(session_id):
-            handle = SessionHandle(self._load(session_id))
+        validate_session_id(session_id)
+        with self.db.serialized(session_id) as tx:
+            rows = tx.query("SELECT state FROM sessions WHERE id = ?", (session_id,))
+            handle = SessionHandle(_decode(session_id, rows[0][0]) if rows else None)
             yield handle
             if handle.state is not None:
-                self._save(session_id, handle.state)
-
-    def _load(self, session_id: str) -> dict | None:
-        for attempt in range(2):
-            try:
-                row = self._connect().execute(
-                    "SELECT state FROM sessions WHERE id = ?", (session_id,)
-                ).fetchone()
-                return json.loads(row[0]) if row else None
-            except (sqlite3.DatabaseError, json.JSONDecodeError) as exc:
-                if attempt:
-                    raise StoreError(str(exc)) from exc
-                self._recover(exc)
-        return None
-
-    def _save(self, session_id: str, state: dict) -> None:
-        payload = json.dumps(state, ensure_ascii=False)
-        for attempt in range(2):
-            try:
-                self._connect().execute(
+                tx.write((
                     "INSERT INTO sessions (id, state, updated) VALUES (?, ?, ?) "
-                    "ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
-                    (session_id, payload, time.time()),
-                )
+                    "ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
+                    (session_id, json.dumps(handle.state, ensure_ascii=False), time.time()),
+                ))
+        self._maybe_purge()
+
+    def _maybe_purge(self) -> None:
+        """Expired sessions go by themselves: at most once an hour per process, in the background."""
+        if not self.retention_days or time.monotonic() < self._next_purge:
+            return
+        with self._purge_guard:
+            if time.monotonic() < self._next_purge:
                 return
-            except sqlite3.DatabaseError as exc:
-                if attempt:
-                    raise StoreError(str(exc)) from exc
-                self._recover(exc)
+            self._next_purge = time.monotonic() + self.PURGE_EVERY_S
+
+        def run() -> None:
+            try:
+                removed = self.purge(time.time() - self.retention_days * 86_400)
+                if removed:
+                    log.info("retention: %d session(s) older than %g days deleted", removed, self.retention_days)
+            except StoreError as exc:
+                log.warning("retention purge failed: %s", exc)
+
+        threading.Thread(target=run, name="policybot-retention", daemon=True).start()
 
     def exists(self, session_id: str) -> bool:
-        return self._load(session_id) is not None
+        validate_session_id(session_id)
+        return bool(self.db.query("SELECT 1 FROM sessions WHERE id = ?", (session_id,)))
 
     def delete(self, session_id: str) -> None:
-        with self._lock_for(session_id), self._process_locks.hold(session_id):
-            conn = self._connect()
-            conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
-            # Make the deletion physical: no copy left in the WAL or free pages.
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.execute("VACUUM")
+        """Every trace gone: the row, and (SQLite) its bytes in the WAL and free pages."""
+        validate_session_id(session_id)
+        with self.db.serialized(session_id) as tx:
+            tx.write(("DELETE FROM sessions WHERE id = ?", (session_id,)))
+        self.db.compact()
+
+    def purge(self, older_than: float) -> int:
+        """Delete sessions last used before `older_than` (epoch seconds); how many."""
+        (rows,) = self.db.write(("DELETE FROM sessions WHERE updated < ? RETURNING id", (older_than,)))
+        if rows:
+            self.db.compact()
+        return len(rows)
+
+    def count(self) -> int:
+        return self.db.query("SELECT count(*) FROM sessions")[0][0]
+
+
+class SqliteSessionStore(DatabaseSessionStore):
+    """sessions.sqlite3 in the data dir: thread- and process-safe on one machine."""
+
+    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S, retention_days: float | None = None):
+        self.path = Path(path)
+        super().__init__(open_database(None, "sessions", MIGRATIONS, self.path, busy_timeout=busy_timeout),
+                         retention_days=retention_days)
+
+
+class PostgresSessionStore(DatabaseSessionStore):
+    """One PostgreSQL database shared by every worker, on any machine."""
+
+    def __init__(self, url: str, *, busy_timeout: float = BUSY_TIMEOUT_S, retention_days: float | None = None):
+        super().__init__(open_database(url, "sessions", MIGRATIONS, Path(), busy_timeout=busy_timeout),
+                         retention_days=retention_days)
+
+
+def open_session_store(settings) -> DatabaseSessionStore:
+    """PostgreSQL when settings.database_url is set, else sessions.sqlite3 in the data dir."""
+    timeout = getattr(settings, "store_busy_timeout_s", BUSY_TIMEOUT_S)
+    days = getattr(settings, "retention_days", None)
+    if settings.database_url:
+        return PostgresSessionStore(settings.database_url, busy_timeout=timeout, retention_days=days)
+    return SqliteSessionStore(settings.sessions_db, busy_timeout=timeout, retention_days=days)
 
 
 class MemorySessionStore:
     """For tests and throw-away sessions."""
+
+    backend = "memory"
 
     def __init__(self):
         self._data: dict[str, str] = {}
@@ -194,6 +202,7 @@ class MemorySessionStore:
 
     @contextmanager
     def session(self, session_id: str) -> Iterator[SessionHandle]:
+        validate_session_id(session_id)
         with self._guard:
             lock = self._locks.setdefault(session_id, threading.Lock())
         with lock:
@@ -208,3 +217,4 @@ class MemorySessionStore:
 
     def delete(self, session_id: str) -> None:
         self._data.pop(session_id, None)
+        self._locks.pop(session_id, None)

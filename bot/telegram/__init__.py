@@ -2,7 +2,7 @@
 
     render.py     Reply -> HTML chunks (escaping, citations, benefits, splitting ≤ 4096 UTF-16 units)
     keyboards.py  inline keyboards and the short callback ids behind them
-    store.py      telegram.sqlite3: processed update ids, the live prompt per chat, blocked chats
+    store.py      telegram.sqlite3 or PostgreSQL: processed/claimed updates, the inbox, live prompts, blocked chats
     processor.py  per-chat ordering and duplicate suppression for concurrently processed updates
     app.py        build_application(): handlers over engine.turn(), error handler
     runner.py     polling / webhook serving, logging (token redaction), run_telegram()

@@ -49,6 +49,7 @@ from telegram.ext import (
 )
 
 from bot.dialogue.reply import Reply
+from bot.logs import protect
 from bot.telegram import texts
 from bot.telegram.inbox import InboxQueue
 from bot.telegram.keyboards import delete_keyboard, new_token, parse_press
@@ -346,10 +347,9 @@ def build_application(
     token = settings.telegram_bot_token
     if not token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs request URLs, token included
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    protect()  # httpx logs request URLs (token included), PTB's DEBUG lines user text: bot/logs.py
     _remember_missing_sniffio()
-    store = TelegramStore(settings.data_dir / "telegram.sqlite3", bot_id=bot_id_from_token(token))
+    store = TelegramStore.for_settings(settings, bot_id=bot_id_from_token(token))
     front = TelegramFrontEnd(engine, store)
 
     async def post_shutdown(_app: Application) -> None:

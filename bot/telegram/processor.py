@@ -4,9 +4,10 @@ PTB starts one task per update in arrival order and hands it to `do_process_upda
 to the per-chat lock below is synchronous (no await), so the lock's FIFO queue holds a chat's
 updates in the order Telegram sent them; different chats run in parallel, at most `parallel` at a
 time. An update whose id is already recorded as processed (a redelivery after a restart, or the
-same update twice) is dropped without running. Every update that ran is marked processed, which
-also deletes it from the store's inbox (inbox.py); one whose processing was cut short (a kill, a
-cancelled task) stays there and is replayed at the next start.
+same update twice) is dropped without running, and so is one another worker has claimed or
+processed (several webhook workers on one database, store.py `claim`). Every update that ran is
+marked processed, which also deletes it from the store's inbox (inbox.py); one whose processing was
+cut short (a kill, a cancelled task) stays there and is replayed at the next start.
 """
 
 from __future__ import annotations
@@ -58,10 +59,15 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             return
         key = chat_key(update)
         if key is None:
-            async with self._parallel:
-                await coroutine
-            if isinstance(update, Update):  # also takes it out of the inbox
-                await asyncio.to_thread(self.store.mark_processed, update.update_id)
+            if not await self._claim(update, coroutine):
+                return
+            try:
+                async with self._parallel:
+                    await coroutine
+                if isinstance(update, Update):  # also takes it out of the inbox
+                    await asyncio.to_thread(self.store.mark_processed, update.update_id)
+            finally:
+                self._release(update)
             return
         lock, waiting = self._chats.setdefault(key, (asyncio.Lock(), [0]))
         waiting[0] += 1
@@ -70,20 +76,41 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 if self._duplicate(update):  # the same update queued twice for this chat
                     _skip(update, coroutine)
                     return
-                if self.store.is_inactive(key):  # the user is back: they wrote to us
-                    await asyncio.to_thread(self.store.set_inactive, key, False)
-                async with self._parallel:
-                    await coroutine
-                if isinstance(update, Update):
-                    await asyncio.to_thread(self.store.mark_processed, update.update_id)
+                if not await self._claim(update, coroutine):
+                    return
+                try:
+                    if isinstance(update, Update):  # an older update of the chat another worker is on
+                        await asyncio.to_thread(self.store.wait_for_older, key, update.update_id)
+                    if self.store.is_inactive(key):  # the user is back: they wrote to us
+                        await asyncio.to_thread(self.store.set_inactive, key, False)
+                    async with self._parallel:
+                        await coroutine
+                    if isinstance(update, Update):
+                        await asyncio.to_thread(self.store.mark_processed, update.update_id)
+                finally:
+                    self._release(update)
         finally:
             waiting[0] -= 1
             if waiting[0] == 0:
                 self._chats.pop(key, None)
+
+    async def _claim(self, update: object, coroutine: Awaitable[Any]) -> bool:
+        """Claim the update in the shared store (another worker may have it, or have answered it)."""
+        if not isinstance(update, Update):
+            return True
+        if await asyncio.to_thread(self.store.claim, update.update_id):
+            return True
+        _skip(update, coroutine)
+        return False
+
+    def _release(self, update: object) -> None:
+        """Let go of a claim that was not marked processed (the run was cut short): a replay takes it."""
+        if isinstance(update, Update):
+            self.store.release(update.update_id)
 
 
 def _skip(update: object, coroutine: Awaitable[Any]) -> None:
     close = getattr(coroutine, "close", None)
     if close is not None:
         close()
-    log.info("update %s already processed; skipped", getattr(update, "update_id", "?"))
+    log.info("update %s already processed or claimed by another worker; skipped", getattr(update, "update_id", "?"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import logging.handlers
+import os
 import signal
 import sys
 
@@ -20,6 +21,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
+from bot.logs import protect
 from bot.telegram import texts
 from bot.telegram.app import build_application, normalize_base_url
 from bot.telegram.webhook import WebhookServer, webhook_secret
@@ -49,7 +51,8 @@ class RedactToken(logging.Filter):
 
 
 def configure_logging(settings) -> None:
-    """INFO to stderr and $POLICYBOT_DATA_DIR/logs/telegram.log; httpx's URL logging turned down."""
+    """INFO to stderr and $POLICYBOT_DATA_DIR/logs/telegram.log (0600, in a 0700 dir); the libraries'
+    loggers held above the levels that carry user text or the token (bot/logs.py)."""
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -59,9 +62,14 @@ def configure_logging(settings) -> None:
         root.addHandler(stream)
     if not any(getattr(h, "_policybot_telegram", False) for h in root.handlers):
         log_dir = settings.data_dir / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
+        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for path in (settings.data_dir, log_dir):
+            path.chmod(0o700)
+        log_file = log_dir / "telegram.log"
+        os.close(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        log_file.chmod(0o600)
         file_handler = logging.handlers.RotatingFileHandler(
-            log_dir / "telegram.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
+            log_file, maxBytes=5_000_000, backupCount=3, encoding="utf-8"
         )
         file_handler.setFormatter(fmt)
         file_handler._policybot_telegram = True
@@ -69,8 +77,7 @@ def configure_logging(settings) -> None:
     for handler in root.handlers:
         if not any(isinstance(f, RedactToken) for f in handler.filters):
             handler.addFilter(RedactToken(settings.telegram_bot_token))
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    protect()  # PTB's DEBUG lines carry user text, httpx's INFO lines the token: floors at every level
 
 
 async def _start(app: Application) -> None:
@@ -158,6 +165,7 @@ def run_telegram(settings, *, webhook_url: str | None = None, port: int | None =
     if (webhook_url is None) != (port is None):
         print(texts.BAD_WEBHOOK_ARGS, file=sys.stderr)
         return 2
+    os.umask(0o077)  # the data dir's files (logs, telegram.sqlite3, sessions) are private: 0600 / 0700
     configure_logging(settings)
     if engine is None:
         try:

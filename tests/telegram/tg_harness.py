@@ -51,6 +51,8 @@ class BotProcess:
         )
         if not settings.telegram_bot_token:
             del env["TELEGRAM_BOT_TOKEN"]
+        if settings.database_url:
+            env["POLICYBOT_DATABASE_URL"] = settings.database_url
         self.log_path = log_path
         self._log = open(log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)

@@ -300,9 +300,9 @@ def test_a_stale_button_in_the_chat_is_refused_and_changes_nothing(base_url, ser
     c.post("/chat", data={"csrf": csrf, "text": "我想看看我们能享受哪些政策"})
     c.post("/chat", data={"csrf": csrf, "choice": "企业"})
     session = "chat-" + c.cookies.get("pb_chat")
-    before = app.state.web.assistant.store._load(session)
+    before = app.state.web.assistant.state_of(session)
     r = c.post("/chat", data={"csrf": csrf, "choice": "高校"}, headers={"x-requested-with": "fetch"})
     assert r.status_code == 409 and "按钮已过期" in r.text
-    assert app.state.web.assistant.store._load(session) == before
+    assert app.state.web.assistant.state_of(session) == before
     assert len(app.state.web.store.turns(session)) == 2
     c.close()
