@@ -176,6 +176,8 @@ class Figure(_Frozen):
     # several amounts of a single figure in one message, with nothing saying they are separate
     # items or a correction: "sum" adds them (parts of one year's spending), "last" keeps the last
     several: Literal["sum", "last"] = "last"
+    # the figure is last year's (上年度): of amounts labelled by year, the last year's counts
+    of_last_year: bool = False
     # regexes: an amount whose clause matches one is not this figure ("为关联单位服务的收入400万")
     exclude: tuple[str, ...] = ()
 
@@ -186,7 +188,7 @@ class Figure(_Frozen):
 
     @cached_property
     def exclude_patterns(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(p) for p in self.exclude)
+        return tuple(re.compile(_expand(p)) for p in self.exclude)
 
     @cached_property
     def cue_patterns(self) -> tuple[re.Pattern[str], ...]:

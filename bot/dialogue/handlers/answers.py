@@ -319,7 +319,11 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
     if f.named:  # a recognition named: its criteria, procedure, dates are another body's
         return unanswered("ask.other_matter")
     # nothing of the policy named: only the matters no article sets (fees, land, titles, permits…)
-    return top is not None and unanswered("ask.foreign_matter")
+    # and, asked of a money article, the errand itself (where to go, which papers)
+    if top is None:
+        return False
+    return unanswered("ask.foreign_matter") or (
+        bool(turn.catalogue.entries_for_article(top)) and unanswered("ask.procedure_elsewhere"))
 
 
 def _asks_an_input_value(turn: Turn) -> bool:
@@ -370,7 +374,7 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     english_money = not CJK.search(f.text) and f.has("money")
     if top is not None and not states_facts and not english_money:
         return "policy"  # "新型研发机构负面清单管理" is Art. 23, not Art. 17's money
-    if top is None and not states_facts:
+    if top is None and not states_facts and not moves.is_move("asks_city_support", f.text):
         return "out"  # it names a covered thing but asks about another programme ("高企的税收优惠")
     return articles[0]
 

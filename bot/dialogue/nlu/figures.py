@@ -35,6 +35,10 @@ CUE_BEFORE_MAX = 20
 CUE_AFTER_MAX = 14
 CUE_BEFORE_MAX_LATIN = 90  # English words are longer: "the unit price of our first-set equipment is"
 CUE_AFTER_PENALTY = 8
+# Amounts after the same two characters ("服务400万元，…服务50万元") are items of one list.
+PARALLEL_CONTEXT = 2
+# A year label ("去年", "前年") stands this close before its amount.
+YEAR_LABEL_WINDOW = 12
 # An amount continuing a list stands at most this far after the one before it.
 LIST_GAP_MAX = 12
 # An item label ("B项目", "第二笔") right before an amount carries the list on across sentences.
@@ -110,10 +114,16 @@ def excluded_part(text: str, mention: MoneyMention, figure) -> bool:
 
 
 def _excluded(text: str, mention: MoneyMention, figure) -> bool:
-    """Whether the amount's clause says it is not this figure (the figure's `exclude`)."""
+    """Whether the amount's clause says it is not this figure (the figure's `exclude`); the
+    clause after it counts too when it has no amount of its own ("C项目700万元，落地在包头")."""
     if not figure.exclude_patterns:
         return False
     clause = _clause(text, mention.start, mention.end)
+    after = _LEX.search("clause_end", text, mention.end)
+    if after is not None:
+        following = _clause(text, after.end(), after.end())
+        if not scan_money(following):
+            clause += following
     # "（都不是关联单位）" / "非关联单位" say the opposite: not an exclusion
     return any(not negated_before(clause, m.start()) for p in figure.exclude_patterns for m in p.finditer(clause))
 
@@ -184,10 +194,18 @@ def read_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> FigureRe
         prev, cur = roles[i - 1], roles[i]
         gap = text[prev.mention.end:cur.mention.start]
         labelled = _LEX.search("item_label", text[max(0, cur.mention.start - ITEM_LABEL_WINDOW):cur.mention.start])
+        # "为外部企业服务400万元，为创业团队服务50万元": the same words right before each amount
+        parallel = (prev.mention.start >= PARALLEL_CONTEXT and cur.mention.start >= PARALLEL_CONTEXT
+                    and text[prev.mention.start - PARALLEL_CONTEXT:prev.mention.start]
+                    == text[cur.mention.start - PARALLEL_CONTEXT:cur.mention.start]
+                    and not _LEX.search("sentence_end", gap))
         if cur.role is None and prev.role not in (None, OTHER_ROLE) and (
-            len(gap) <= LIST_GAP_MAX and _LEX.regex("list_join").match(gap) or labelled
+            len(gap) <= LIST_GAP_MAX and _LEX.regex("list_join").match(gap) or labelled or parallel
         ):
-            roles[i] = FigureMention(cur.mention, prev.role, prev.cue)
+            if not _excluded(text, cur.mention, catalogue.figures[prev.role]):
+                roles[i] = FigureMention(cur.mention, prev.role, prev.cue)
+            else:
+                roles[i] = FigureMention(cur.mention, OTHER_ROLE, None)  # the excluded part (关联公司)
     # "其中300万是关联单位的": the excluded part of the figure named just before.
     for i, fm in enumerate(roles):
         if fm.role is not None or i == 0:
@@ -217,11 +235,28 @@ def _several(text: str, figure, values: list[int]) -> tuple[list[int], bool]:
     """Several amounts of one single-value figure: (values to keep, whether they are items)."""
     if _LEX.search("correction", text) or _LEX.search("change_from_to", text):
         return values[-1:], False  # "1000万，不对，1200万", "从400万增加到800万"
+    if figure.several == "sum" and _LEX.search("period_part", text):
+        return [sum(values)], False  # "四个季度分别是…": parts of the year's figure
     if _LEX.search("item_marker", text) or _stated_count(text) == len(values):
         return values, True  # "分别为…", "第一年…第二年…", "两个项目…600万和900万"
     if figure.several == "sum":
         return [sum(values)], False  # "四个季度分别是…", "为外部企业服务400万元，为创业团队服务50万元"
     return values[-1:], False
+
+
+def _last_years(text: str, parts: list[FigureMention]) -> int | None:
+    """Of amounts labelled by year, the one labelled last year (None unless all are labelled)."""
+    labels = []
+    for fm in parts:
+        before = text[max(0, fm.mention.start - YEAR_LABEL_WINDOW):fm.mention.start]
+        if _LEX.search("year_label.last", before):
+            labels.append(("last", fm.value))
+        elif _LEX.search("year_label.other", before):
+            labels.append(("other", fm.value))
+        else:
+            return None
+    last = [v for label, v in labels if label == "last"]
+    return last[-1] if len(last) == 1 else None
 
 
 def _collect_values(text: str, catalogue: Catalogue, reading: FigureReading) -> None:
@@ -250,6 +285,8 @@ def _collect_values(text: str, catalogue: Catalogue, reading: FigureReading) -> 
         elif figure.multiple:
             if len(values) > 1:
                 reading.itemised.add(key)
+        elif len(values) > 1 and figure.of_last_year and (last := _last_years(text, parts)) is not None:
+            values = [last]  # "前年研发投入800万，去年研发投入1200万"
         elif len(values) > 1:
             kept, items = _several(text, figure, values)
             if items:

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 
 from bot.dialogue.nlu import levels
 from calculators.catalogue import Catalogue
+from calculators.grammar import lexicon
+
+_LEX = lexicon()
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,9 @@ def _bound_levels(text: str, ms: list[TriggerMatch], others: list[TriggerMatch])
 
 def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None) -> Detected:
     kept = _outermost(_matches(text, catalogue), catalogue)
-    # "我们不是新型研发机构" states what the asker is not: that mention names no recognition.
-    negated = [m for m in kept if levels.negated_before(text, m.start)]
+    # "我们不是新型研发机构" states what the asker is not; "园区里有国家高企23家" counts others:
+    # neither mention names the asker's recognition.
+    negated = [m for m in kept if levels.negated_before(text, m.start) or _LEX.search("counted_after", text[m.end:])]
     kept = [m for m in kept if not any(n.start <= m.start and m.end <= n.end for n in negated)]
     kept.sort(key=lambda m: (m.start, m.end))
     detected = Detected()
