@@ -99,7 +99,8 @@ def _applies(entry_triggers: tuple[str, ...], profile: Profile, catalogue: Catal
     return any(profile.org_type in catalogue.triggers[t].recipients for t in had)
 
 
-def _totals(benefits: list[Benefit]) -> Totals:
+def totals_of(benefits: list[Benefit]) -> Totals:
+    """The report's totals of these benefits (certain money and caps apart)."""
     sums = {"one_time": 0, "per_year": 0, "up_to_one_time": 0, "up_to_per_year": 0}
     for b in benefits:
         bucket = "per_year" if b.period in PER_YEAR_PERIODS else "one_time"
@@ -153,7 +154,7 @@ def evaluate(profile: Profile, catalogue: Catalogue | None = None) -> Report:
         pending=pending,
         missing_figures=missing,
         asks=[catalogue.figures[k].ask for k in missing],
-        totals=_totals(benefits),
+        totals=totals_of(benefits),
         departments=departments,
     )
 

@@ -13,7 +13,7 @@ from bot.dialogue.facts import Ask, Facts, OptionRef, ReportFacts, say
 from bot.dialogue.reply import Citation
 from bot.dialogue.state import AskFigure, OfferForm, SessionState
 from bot.dialogue.turn import Decision
-from calculators.evaluate import evaluate
+from calculators.evaluate import Report, evaluate, totals_of
 from calculators.models import Profile
 
 
@@ -28,6 +28,27 @@ def first_clause_citation(knowledge, article: int) -> Citation:
 
 def profile_of(state: SessionState, triggers, *, final: bool) -> Profile:
     return Profile(org_type=state.org_type if final else None, triggers=tuple(triggers), figures=dict(state.figures))
+
+
+def evaluate_session(state: SessionState, triggers, catalogue, *, final: bool) -> Report:
+    """evaluate() for the session: recognitions with figures of their own (trigger_figures) are
+    evaluated each with its own, the rest together; one report in article order."""
+    bound = [t for t in triggers if state.trigger_figures.get(t)]
+    common = [t for t in triggers if t not in bound]
+    reports = [evaluate(profile_of(state, common, final=final), catalogue)] if common or not bound else []
+    for trigger in bound:
+        own = Profile(org_type=state.org_type if final else None, triggers=(trigger,),
+                      figures={**state.figures, **state.trigger_figures[trigger]})
+        reports.append(evaluate(own, catalogue))
+    if len(reports) == 1:
+        return reports[0]
+    order = {e.id: i for i, e in enumerate(catalogue.entries)}
+    benefits = sorted((b for r in reports for b in r.benefits), key=lambda b: order.get(b.id, 0))
+    pending = [p for r in reports for p in r.pending]
+    missing = list(dict.fromkeys(k for r in reports for k in r.missing_figures))
+    departments = list(dict.fromkeys(d for r in reports for d in r.departments))
+    return Report(benefits=benefits, pending=pending, missing_figures=missing,
+                  asks=[catalogue.figures[k].ask for k in missing], totals=totals_of(benefits), departments=departments)
 
 
 def alternatives(catalogue, triggers) -> bool:
@@ -45,7 +66,7 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
     the caller asks besides (a level); figure asks follow them."""
     k = turn.knowledge
     catalogue = k.catalogue
-    result = evaluate(profile_of(state, triggers, final=final), catalogue)
+    result = evaluate_session(state, triggers, catalogue, final=final)
     benefits = list(result.benefits)
     if primary is not None:  # the article the question is about leads; the rest keep article order
         benefits.sort(key=lambda b: b.article != primary)

@@ -54,6 +54,8 @@ class SessionState(_Frozen):
     triggers: tuple[str, ...] = ()
     figures: dict[str, FigureValue] = Field(default_factory=dict)
     figure_words: dict[str, str] = Field(default_factory=dict)  # the user's words each figure came from
+    # figures bound to one recognition each ("首台套单价200万；另一款首批次货值300万"): trigger -> figures
+    trigger_figures: dict[str, dict[str, FigureValue]] = Field(default_factory=dict)
     # a figure told as a total less an excluded part ("800万，其中300万是关联单位的"): (total, parts)
     figure_deductions: dict[str, tuple[int, tuple[int, ...]]] = Field(default_factory=dict)
     skipped: tuple[str, ...] = ()  # figure keys the user chose not to give
@@ -124,6 +126,13 @@ class SetFigure:
 
 
 @dataclass(frozen=True)
+class BindFigures:
+    """Figures that belong to one recognition each (its own amount), replacing earlier bindings."""
+
+    bindings: tuple[tuple[str, str, int], ...]  # (trigger, figure, value)
+
+
+@dataclass(frozen=True)
 class SkipFigure:
     figure: str
 
@@ -172,7 +181,7 @@ class CountTurn:
     pass
 
 
-Event = (Reset | SetMode | SetOrgType | AddTriggers | RemoveTriggers | ReplaceTrigger | SetFigure | SkipFigure
+Event = (Reset | SetMode | SetOrgType | AddTriggers | RemoveTriggers | ReplaceTrigger | SetFigure | BindFigures | SkipFigure
          | AskFigure | SetConfirm | SetLevelQuestion | OfferForm | SetTopic | SetOffered | AppendHistory | CountTurn)
 
 
@@ -200,8 +209,16 @@ def _apply_one(state: SessionState, event: Event) -> SessionState:
             deductions = {k: v for k, v in state.figure_deductions.items() if k != key}
             if deduction is not None:
                 deductions[key] = deduction
+            # a new value of the figure replaces what was bound to single recognitions
+            bound = {t: {k: v for k, v in fs.items() if k != key} for t, fs in state.trigger_figures.items()}
             update = {"figures": {**state.figures, key: value}, "figure_words": words_now, "last_filled": key,
-                      "skipped": tuple(k for k in state.skipped if k != key), "figure_deductions": deductions}
+                      "skipped": tuple(k for k in state.skipped if k != key), "figure_deductions": deductions,
+                      "trigger_figures": {t: fs for t, fs in bound.items() if fs}}
+        case BindFigures(bindings=bindings):
+            bound = {t: dict(fs) for t, fs in state.trigger_figures.items()}
+            for trigger, key, value in bindings:
+                bound.setdefault(trigger, {})[key] = value
+            update = {"trigger_figures": bound}
         case SkipFigure(figure=key):
             update = {"skipped": tuple(dict.fromkeys((*state.skipped, key)))}
         case AskFigure(figure=key):

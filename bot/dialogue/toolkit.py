@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.dialogue import compose
 from bot.dialogue.fill import set_figure
-from bot.dialogue.report import alternatives, profile_of
+from bot.dialogue.report import alternatives, evaluate_session
 from bot.dialogue.state import AddTriggers, SetOrgType
-from calculators.evaluate import Totals, evaluate
+from calculators.evaluate import Totals
 from calculators.models import Benefit
 from calculators.money import MAX_YUAN
 
@@ -192,7 +192,7 @@ class CoreTools:
         state = self.engine.state_of(session_id)
         cat, policy = self.k.catalogue, self.k.policy
         final = state.org_type is not None
-        report = evaluate(profile_of(state, state.triggers, final=final), cat)
+        report = evaluate_session(state, state.triggers, cat, final=final)
         return ReportView(
             benefits=list(report.benefits), totals=report.totals,
             alternatives=not final and alternatives(cat, state.triggers),

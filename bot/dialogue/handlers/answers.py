@@ -15,6 +15,7 @@ from bot.dialogue.report import citation, first_clause_citation, report
 from bot.dialogue.state import (
     AddTriggers,
     AskFigure,
+    BindFigures,
     LevelQuestion,
     PendingConfirm,
     SetConfirm,
@@ -388,11 +389,33 @@ def eligibility_or_answer(turn: Turn) -> Decision:
     return eligibility(turn, primary=lead)
 
 
+def figure_bindings(turn: Turn) -> tuple[tuple[str, str, int], ...]:
+    """Several recognitions needing one figure, each followed by its own amount ("国家首台套，单价
+    200万元；另一款自治区首批次新材料，货值300万元"): each amount belongs to the recognition before it."""
+    f, catalogue = turn.frame, turn.catalogue
+    out = []
+    for key, values in f.figures.values.items():
+        if catalogue.figures[key].multiple or key not in f.figures.itemised:
+            continue
+        needing = sorted((t for t in f.detected.triggers if key in catalogue.figures_for([t])),
+                         key=lambda t: min(s for s, _ in f.detected.spans[t]))
+        mentions = [fm.mention for fm in f.figures.mentions if fm.role == key and fm.value is not None
+                    and not fm.deducted and fm.mention.error is None]
+        if len(needing) < 2 or len(needing) != len(values) or len(mentions) != len(values):
+            continue
+        starts = [min(s for s, _ in f.detected.spans[t]) for t in needing] + [len(f.text) + 1]
+        if all(starts[i] < m.start < starts[i + 1] for i, m in enumerate(mentions)):
+            out += [(t, key, m.value_yuan) for t, m in zip(needing, mentions, strict=True)]
+    return tuple(out)
+
+
 def eligibility(turn: Turn, primary: int | None) -> Decision:
     f, state, catalogue = turn.frame, turn.state, turn.catalogue
     reading = f.figures
     triggers = list(f.detected.triggers)
     events = [AddTriggers(tuple(triggers)), *form.figure_events(turn)]
+    if bindings := figure_bindings(turn):
+        events.append(BindFigures(bindings))
     notes, asks, options, question = [], [], [], []
     wanted = [k for k in catalogue.figures_for(f.named) if k not in reading.values]
     for fm in reading.invalid:  # "研发投入-300万": the figure is asked again, never computed

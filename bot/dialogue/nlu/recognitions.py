@@ -133,10 +133,15 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
         others = [o for o in kept if (o.start, o.end) not in spans]
         distinct = list({(m.start, m.end): m for m in ms}.values())
         chosen: list[str] = []
-        for _m, bound in zip(distinct, _bound_levels(text, distinct, others), strict=True):
+        bound_spans: dict[str, list[tuple[int, int]]] = {}
+        for m, bound in zip(distinct, _bound_levels(text, distinct, others), strict=True):
             for t in family:
-                if catalogue.triggers[t].level in bound and t not in chosen:
-                    chosen.append(t)
+                if catalogue.triggers[t].level in bound:
+                    bound_spans.setdefault(t, []).append((m.start, m.end))
+                    if t not in chosen:
+                        chosen.append(t)
+        for t in chosen:  # each level's trigger is where its own level was said
+            detected.spans[t] = bound_spans[t]
         if chosen:
             for t in chosen:
                 _add(detected.triggers, t)
