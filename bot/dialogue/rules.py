@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.dialogue.handlers import answers, commands, form, pending
+from bot.dialogue.handlers import answers, commands, eligibility, followups, form, pending, scope, told
 from bot.dialogue.turn import Decision, Turn
 
 
@@ -62,27 +62,27 @@ RULES: tuple[Rule, ...] = (
     Rule("small_talk", "greeting or thanks, outside the check",
          lambda t: _idle(t) and (t.frame.has("greeting") or t.frame.has("thanks")), commands.small_talk),
     Rule("form_start", "我想看看能享受哪些政策 (about us, no topic named)", form.asks_for_the_check, form.start),
-    Rule("correction", "不对，… about the facts told", answers.is_free_correction, answers.free_correction,
+    Rule("correction", "不对，… about the facts told", told.is_free_correction, told.free_correction,
          digression=True),
     Rule("asked_figure", "the amount the last answer asked for (or a bad one: asked again)",
-         lambda t: _idle(t) and answers.answers_asked_figure(t), answers.asked_figure),
-    Rule("told_figure", "a figure of the facts told (说漏了，成交额分别是…)", answers.gives_told_figure,
-         answers.told_figure, digression=True),
-    Rule("total", "那我们总共能拿多少 (the facts told so far)", answers.asks_total, answers.total, digression=True),
-    Rule("level_follow_up", "换成自治区级呢 / What about the regional level?", answers.is_level_follow_up,
-         answers.level_follow_up, digression=True),
+         lambda t: _idle(t) and told.answers_asked_figure(t), told.asked_figure),
+    Rule("told_figure", "a figure of the facts told (说漏了，成交额分别是…)", told.gives_told_figure,
+         told.told_figure, digression=True),
+    Rule("total", "那我们总共能拿多少 (the facts told so far)", told.asks_total, told.total, digression=True),
+    Rule("level_follow_up", "换成自治区级呢 / What about the regional level?", followups.is_level_follow_up,
+         followups.level_follow_up, digression=True),
     Rule("rules", "就高从优不重复, 有效期, 旧政策 (Art. 30)", answers.asks_the_rules, answers.the_rules,
          digression=True),
     Rule("topic_follow_up", "这个要找哪个部门 / 那每年的运行补贴呢 (the last answer's topic)",
-         answers.is_topic_follow_up, answers.topic_follow_up, digression=True),
-    Rule("not_covered", "a benefit the policy never gives, another city's programme", answers.not_covered_by_rule,
-         answers.not_covered, digression=True),
+         followups.is_topic_follow_up, followups.topic_follow_up, digression=True),
+    Rule("not_covered", "a benefit the policy never gives, another city's programme", scope.not_covered_by_rule,
+         scope.not_covered, digression=True),
     Rule("other_body", "another body's criteria, procedure, deadline, fee (no support asked)",
-         answers.asks_another_bodys_matter, answers.another_bodys_matter, digression=True),
-    Rule("eligibility", "names recognitions / events", answers.names_recognitions, answers.eligibility_or_answer,
+         scope.asks_another_bodys_matter, scope.another_bodys_matter, digression=True),
+    Rule("eligibility", "names recognitions / events", eligibility.names_recognitions, eligibility.eligibility_or_answer,
          digression=True),
     Rule("policy_answer", "a question the text answers", answers.in_scope, answers.policy_answer, digression=True),
-    Rule("out_of_scope", "anything else", lambda t: True, answers.nothing_found, digression=True),
+    Rule("out_of_scope", "anything else", lambda t: True, scope.nothing_found, digression=True),
 )
 
 

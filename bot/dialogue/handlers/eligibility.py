@@ -1,0 +1,138 @@
+"""One-shot eligibility: the recognitions a message names, their figures, the report."""
+
+from __future__ import annotations
+
+from bot.dialogue.facts import Ask, OptionRef, say
+from bot.dialogue.handlers import form
+from bot.dialogue.handlers.answers import (
+    NOT_COVERED_RELATED,
+    policy_answer,
+)
+from bot.dialogue.handlers.scope import articles_named, out_of_scope
+from bot.dialogue.nlu import moves
+from bot.dialogue.nlu.moves import CJK
+from bot.dialogue.report import report
+from bot.dialogue.state import (
+    AddTriggers,
+    BindFigures,
+    LevelQuestion,
+    PendingConfirm,
+    SetConfirm,
+    SetLevelQuestion,
+    SetTopic,
+    Topic,
+    apply,
+)
+from bot.dialogue.turn import Decision, Turn
+from calculators.format import format_yuan
+
+# --- eligibility -----------------------------------------------------------------------------------
+
+
+def _states_facts(turn: Turn) -> bool:
+    f = turn.frame
+    return bool(f.figures.values or f.figures.approximate or f.figures.invalid or f.has("claim"))
+
+
+def names_recognitions(turn: Turn) -> bool:
+    return bool(turn.frame.named)
+
+
+def eligibility_primary(turn: Turn) -> int | None | str:
+    """Which article leads an eligibility answer, or "policy" / "out" when the message names a
+    covered thing but asks about something else."""
+    f = turn.frame
+    articles = articles_named(turn)
+    top = f.top_article
+    states_facts = _states_facts(turn)
+    if top in articles:
+        return articles[0] if states_facts else top  # a statement of several facts leads with the first
+    # English retrieval is the weaker signal: an English money question naming a recognition is
+    # answered by that recognition.
+    english_money = not CJK.search(f.text) and f.has("money")
+    if top is not None and not states_facts and not english_money:
+        return "policy"  # "新型研发机构负面清单管理" is Art. 23, not Art. 17's money
+    if top is None and not states_facts and not moves.is_move("asks_city_support", f.text):
+        return "out"  # it names a covered thing but asks about another programme ("高企的税收优惠")
+    return articles[0]
+
+
+def eligibility_or_answer(turn: Turn) -> Decision:
+    lead = eligibility_primary(turn)
+    if lead == "policy":
+        return policy_answer(turn)
+    if lead == "out":
+        return out_of_scope(turn, related=sorted(set(articles_named(turn)))[:NOT_COVERED_RELATED])
+    return eligibility(turn, primary=lead)
+
+
+def figure_bindings(turn: Turn) -> tuple[tuple[str, str, int], ...]:
+    """Several recognitions needing one figure, each followed by its own amount ("国家首台套，单价
+    200万元；另一款自治区首批次新材料，货值300万元"): each amount belongs to the recognition before it."""
+    f, catalogue = turn.frame, turn.catalogue
+    out = []
+    for key, values in f.figures.values.items():
+        if catalogue.figures[key].multiple or key not in f.figures.itemised:
+            continue
+        needing = sorted((t for t in f.detected.triggers if key in catalogue.figures_for([t])),
+                         key=lambda t: min(s for s, _ in f.detected.spans[t]))
+        mentions = [fm.mention for fm in f.figures.mentions if fm.role == key and fm.value is not None
+                    and not fm.deducted and fm.mention.error is None]
+        if len(needing) < 2 or len(needing) != len(values) or len(mentions) != len(values):
+            continue
+        starts = [min(s for s, _ in f.detected.spans[t]) for t in needing] + [len(f.text) + 1]
+        if all(starts[i] < m.start < starts[i + 1] for i, m in enumerate(mentions)):
+            out += [(t, key, m.value_yuan) for t, m in zip(needing, mentions, strict=True)]
+    return tuple(out)
+
+
+def eligibility(turn: Turn, primary: int | None) -> Decision:
+    f, state, catalogue = turn.frame, turn.state, turn.catalogue
+    reading = f.figures
+    triggers = list(f.detected.triggers)
+    events = [AddTriggers(tuple(triggers)), *form.figure_events(turn)]
+    if bindings := figure_bindings(turn):
+        events.append(BindFigures(bindings))
+    notes, asks, options, question = [], [], [], []
+    wanted = [k for k in catalogue.figures_for(f.named) if k not in reading.values]
+    for fm in reading.invalid:  # "研发投入-300万": the figure is asked again, never computed
+        notes.append(form.amount_problem(fm.mention.error))
+    if reading.approximate:
+        fm = reading.approximate[0]
+        pending = PendingConfirm(figure=fm.role, value=fm.value, reason="approximate", raw=fm.mention.raw)
+        events.append(SetConfirm(pending))
+        question = [say("approximate", raw=fm.mention.raw, amount=format_yuan(fm.value))]
+        asks = [Ask(figure=fm.role)]
+        options = [OptionRef(id="confirm", args={"amount": format_yuan(fm.value)}), OptionRef(id=form.SKIP)]
+    elif len(wanted) == 1 and len([fm for fm in reading.unassigned if fm.value]) == 1:
+        # an amount without its figure's words: asked about, never put into the formula
+        fm = next(fm for fm in reading.unassigned if fm.value)
+        label = catalogue.figures[wanted[0]].label
+        events.append(SetConfirm(PendingConfirm(figure=wanted[0], value=fm.value, reason="unlabelled",
+                                                raw=fm.mention.raw)))
+        question = [say("unlabelled_amount", amount=format_yuan(fm.value), label=label)]
+        asks = [Ask(figure=wanted[0])]
+        options = [OptionRef(id="confirm", args={"amount": format_yuan(fm.value)}), OptionRef(id="deny")]
+    others = [fm for fm in reading.other if fm.value]
+    if others and catalogue.figures_for(f.named):
+        notes.append(say("other_amount_ignored", amounts=[format_yuan(fm.value) for fm in others],
+                         roles=[f.text[fm.cue[0]:fm.cue[1]] for fm in others if fm.cue]))
+    for key, (_total, parts) in reading.deductions.items():
+        notes.append(say("deduction", parts=[format_yuan(v) for v in parts], label=catalogue.figures[key].label,
+                         value=form.show(reading.values[key])))
+    shown = list(triggers)
+    if f.has("total") or f.has("adding"):  # "我们同时也是国家高新技术企业，加起来一共多少"
+        shown = list(dict.fromkeys([*state.triggers, *triggers]))
+    if f.detected.ambiguous and not question:
+        obj, family = next(iter(f.detected.ambiguous.items()))
+        shown.extend(t for fam in f.detected.ambiguous.values() for t in fam if t not in shown)
+        events.append(SetLevelQuestion(LevelQuestion(object=obj, triggers=tuple(family))))
+        question = [say("ask_level", object=obj)]
+        asks = [Ask(prompt=question[0])]
+        options = [OptionRef(id=f"trigger:{x}") for x in family]
+    after = apply(state, events)
+    decision = report(turn, after, shown, notes=notes, asks=asks, options=options, question=question,
+                      primary=primary)
+    return Decision(decision.facts, (*events, *decision.events, SetTopic(Topic(article=primary, triggers=tuple(shown)))))
+
+

@@ -1,0 +1,81 @@
+"""Follow-ups that name only what changes (换成自治区级呢) or lean on the last answer's topic
+(这个要找哪个部门, 那每年的运行补贴呢)."""
+
+from __future__ import annotations
+
+from bot.dialogue.handlers.answers import article_answer
+from bot.dialogue.nlu import moves
+from bot.dialogue.report import report
+from bot.dialogue.state import SetTopic, Topic
+from bot.dialogue.turn import Decision, Turn
+
+# A follow-up is short: it names the change and leans on the last answer for the rest.
+FOLLOW_UP_MAX = 12
+FOLLOW_UP_SHARED = 3  # characters a follow-up shares with the topic's item names ("运行补贴")
+
+
+def _level_siblings(turn: Turn) -> list[tuple[str, str]]:
+    """(told trigger, its sibling at the level the message names)."""
+    f, catalogue = turn.frame, turn.catalogue
+    topic = turn.state.topic
+    told = list(topic.triggers) if topic and topic.triggers else list(turn.state.triggers)
+    level = f.corrected_level or f.level
+    pairs = []
+    for tid in told:
+        trigger = catalogue.triggers[tid]
+        sibling = next((x for x, t in catalogue.triggers.items() if t.object == trigger.object and t.level == level), None)
+        if sibling and sibling != tid:
+            pairs.append((tid, sibling))
+    return pairs
+
+
+def is_level_follow_up(turn: Turn) -> bool:
+    """"换成自治区级呢", "那区级的呢", "What about the regional level?": only a level is named."""
+    f = turn.frame
+    return (not f.named and (f.level or f.corrected_level) is not None
+            and (f.has("follow_up") or len(f.text) <= FOLLOW_UP_MAX) and bool(_level_siblings(turn)))
+
+
+def level_follow_up(turn: Turn) -> Decision:
+    """The same question at the other level: a what-if, so the told facts stay as they were."""
+    siblings = [s for _, s in _level_siblings(turn)]
+    primary = turn.catalogue.entries_for_trigger(siblings[0])[0].article
+    decision = report(turn, turn.state, siblings, primary=primary)
+    return Decision(decision.facts, (*decision.events, SetTopic(Topic(article=primary, triggers=tuple(siblings)))))
+
+
+def _shares_words(text: str, items) -> bool:
+    """Whether the message repeats three or more characters of one of these item names."""
+    return any(text[i:i + FOLLOW_UP_SHARED] in item for item in items for i in range(len(text) - FOLLOW_UP_SHARED + 1))
+
+
+def is_topic_follow_up(turn: Turn) -> bool:
+    """"这个要找哪个部门申报", "那每年的运行补贴呢", "那什么条件": a question that names nothing of
+    its own and leans on what the last answer was about."""
+    f, topic = turn.frame, turn.state.topic
+    if topic is None or f.named or f.article_ref is not None or not f.is_question():
+        return False
+    if f.search.reason is not None:
+        return False
+    if moves.is_move("refers_back", f.text):  # "这个要找哪个部门申报": the pronoun points back
+        return True
+    marked = f.has("follow_up")
+    if not f.names_a_topic:
+        return marked or len(f.text) <= FOLLOW_UP_MAX
+    # it names words of its own: only a follow-up when they are the topic's own items' words
+    items = [e.item for t in topic.triggers for e in turn.catalogue.entries_for_trigger(t)]
+    if topic.article:
+        items += [e.item for e in turn.catalogue.entries_for_article(topic.article)]
+    return marked and f.top_article != topic.article and _shares_words(f.text, items) or (
+        marked and f.top_article == topic.article)
+
+
+def topic_follow_up(turn: Turn) -> Decision:
+    topic = turn.state.topic
+    if topic.triggers:
+        decision = report(turn, turn.state, list(topic.triggers), primary=topic.article)
+        return Decision(decision.facts, (*decision.events, SetTopic(topic)))
+    return article_answer(turn, topic.article)
+
+
+

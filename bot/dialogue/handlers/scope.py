@@ -1,0 +1,86 @@
+"""Replies for what the policy does not cover: benefits it never gives, other places' programmes,
+another body's criteria, procedures, deadlines and fees."""
+
+from __future__ import annotations
+
+from bot.dialogue.facts import Facts, NotCovered
+from bot.dialogue.handlers.answers import (
+    NOT_COVERED_RELATED,
+)
+from bot.dialogue.nlu import moves
+from bot.dialogue.report import first_clause_citation
+from bot.dialogue.turn import Decision, Turn
+
+# --- not covered -----------------------------------------------------------------------------------
+
+def articles_named(turn: Turn) -> list[int]:
+    return [e.article for x in turn.frame.named for e in turn.catalogue.entries_for_trigger(x)]
+
+
+def not_covered_by_rule(turn: Turn) -> bool:
+    """Asks for a benefit the policy never gives, or about another city's programme."""
+    return turn.frame.search.reason is not None
+
+
+def not_covered(turn: Turn) -> Decision:
+    f = turn.frame
+    named = [e.article for x in f.named for e in turn.catalogue.entries_for_trigger(x)]
+    related = sorted(set(named))[:NOT_COVERED_RELATED] or [h.article for h in f.search.articles[:1] if h.score > 0]
+    return out_of_scope(turn, related=related, place=f.search.place)
+
+
+def out_of_scope(turn: Turn, related=(), place=None) -> Decision:
+    related = tuple(related)
+    facts = Facts(intent="out_of_scope", covered=False, not_covered=NotCovered(place=place, related=related),
+                  citations=tuple(first_clause_citation(turn.knowledge, n) for n in related))
+    return Decision(facts)
+
+
+def asks_another_bodys_matter(turn: Turn) -> bool:
+    """"高企认定要满足哪些条件", "国家科学技术奖怎么提名", "申报指南几月份发", "技术合同登记去哪儿办":
+    a recognition's criteria, a procedure, a deadline, a fee or an office of another body. This
+    policy pays after such a recognition and sets none of these; without a word asking for this
+    policy's support the question is not covered (the related article is named). Questions on
+    this policy's own measures (the rights and procedures of Art. 22, 23, 29: articles with no
+    money item) stay answered."""
+    f = turn.frame
+    if not f.is_question() or moves.is_move("asks_support", f.text):
+        return False
+    top = f.top_article
+    candidates = set(articles_named(turn)) | ({top} if top else set())
+    texts = [turn.policy.article(n).text for n in candidates]
+    # a matter the answering article itself speaks of (技术经纪人 评职称 in Art. 27) is this policy's
+    def unanswered(name: str) -> bool:
+        return any(not any(m.group(0) in text for text in texts) for m in moves.finditer(name, f.text))
+
+    if _asks_an_input_value(turn):  # "自治区科学技术进步奖一等奖的奖金是多少钱"
+        return True
+    if f.named:  # a recognition named: its criteria, procedure, dates are another body's
+        return unanswered("ask.other_matter")
+    # nothing of the policy named: only the matters no article sets (fees, land, titles, permits…)
+    # and, asked of a money article, the errand itself (where to go, which papers)
+    if top is None:
+        return False
+    return unanswered("ask.foreign_matter") or (
+        bool(turn.catalogue.entries_for_article(top)) and unanswered("ask.procedure_elsewhere"))
+
+
+def _asks_an_input_value(turn: Turn) -> bool:
+    """How much a rule's input is (the prize money, the national allocation, the region's
+    post-subsidy): another body's money, which this policy only matches or follows."""
+    f = turn.frame
+    inputs = turn.catalogue.figures_for(f.named)  # "刚评上高企，奖金多少" asks Art. 15's award, no input
+    return any(moves.is_move("asks_input_value", f.text[m.end():])
+               for key in inputs for cue in turn.catalogue.figures[key].cue_patterns for m in cue.finditer(f.text))
+
+
+def another_bodys_matter(turn: Turn) -> Decision:
+    f = turn.frame
+    named = sorted(set(articles_named(turn)))[:NOT_COVERED_RELATED]
+    return out_of_scope(turn, related=named or [a for a in [f.top_article] if a])
+
+
+def nothing_found(turn: Turn) -> Decision:
+    return out_of_scope(turn)
+
+

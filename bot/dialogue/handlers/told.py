@@ -1,0 +1,151 @@
+"""The facts already told: a correction of one of them, a figure for them given later, the total."""
+
+from __future__ import annotations
+
+from bot.dialogue.facts import Ask, Facts, OptionRef, say
+from bot.dialogue.fill import set_figure
+from bot.dialogue.handlers import form
+from bot.dialogue.handlers.corrections import read_correction
+from bot.dialogue.nlu import moves
+from bot.dialogue.nlu.figures import OTHER_ROLE, read_figure
+from bot.dialogue.nlu.recognitions import only_figure_words
+from bot.dialogue.report import report
+from bot.dialogue.state import (
+    AskFigure,
+    SetTopic,
+    Topic,
+    apply,
+)
+from bot.dialogue.turn import Decision, Turn
+from calculators.money import AmountError, ApproximateAmount
+
+
+def _final(state) -> bool:
+    return state.org_type is not None
+
+
+
+# --- corrections and figures for the facts already told -------------------------------------------
+
+def is_free_correction(turn: Turn) -> bool:
+    state = turn.state
+    return (turn.frame.has("correction") and bool(state.figures or state.org_type or state.triggers)
+            and read_correction(turn).changed)
+
+
+def free_correction(turn: Turn) -> Decision:
+    found = read_correction(turn)
+    after = apply(turn.state, found.events)
+    decision = report(turn, after, list(after.triggers), lead=[say("recomputed")], final=_final(after))
+    topic = turn.state.topic
+    if found.swapped and topic is not None:  # the topic is now the corrected level's
+        swapped = {old.old: old.new for old in found.events if hasattr(old, "old")}
+        topic = Topic(article=topic.article, triggers=tuple(swapped.get(t, t) for t in topic.triggers))
+    return Decision(decision.facts, (*found.events, *decision.events, SetTopic(topic)))
+
+
+def _asked_reading(turn: Turn):
+    """The message read as the answer to the figure the last reply asked for: (value, error)."""
+    key = turn.state.asked_figure
+    reading = turn.frame.figures
+    if key in reading.values:  # read with its own words: items, "其中…关联单位" deducted
+        values = reading.values[key]
+        itemised = turn.catalogue.figures[key].multiple or key in reading.itemised
+        return (values if itemised else values[-1]), None
+    try:
+        return read_figure(turn.frame.text, turn.catalogue.figures[key]), None
+    except AmountError as err:
+        return None, err
+
+
+def answers_asked_figure(turn: Turn) -> bool:
+    """The reply after "如需精确金额，请告诉我：…": an amount (or a bad one) for that figure, in a
+    message that names nothing else."""
+    f, state = turn.frame, turn.state
+    if not state.asked_figure or not only_figure_words(f.detected, f.text, turn.catalogue, [state.asked_figure]):
+        return False
+    if any(fm.role not in (None, state.asked_figure) for fm in f.figures.mentions):
+        return False
+    value, err = _asked_reading(turn)
+    if value is not None:
+        return any(state.asked_figure in turn.catalogue.figures_for([x]) for x in state.triggers)
+    # a bad amount is asked again, not taken for a new question ("约200万", "-300万", "200-300万",
+    # "0"); with the figure's own words ("单价0元") whatever else the message names
+    cued = any(fm.role == state.asked_figure for fm in f.figures.mentions)
+    return err.kind != "no_amount" and (cued or not f.names_a_topic)
+
+
+def asked_figure(turn: Turn) -> Decision:
+    key = turn.state.asked_figure
+    value, err = _asked_reading(turn)
+    if isinstance(err, ApproximateAmount):
+        return form.confirm_approximate(turn, key, err.candidate_yuan, err.raw)
+    if err is not None:
+        ask = Ask(figure=key)
+        facts = Facts(intent="eligibility", covered=True, lead=(form.amount_problem(err),)).with_question(
+            [ask], [ask], [OptionRef(id=form.SKIP)])
+        return Decision(facts, (AskFigure(key),))
+    from bot.dialogue.handlers.pending import after_figure
+
+    reading = turn.frame.figures
+    event = set_figure(turn.catalogue, key, value, reading.words.get(key, turn.frame.text), reading.deductions.get(key))
+    return after_figure(turn, [event], [])
+
+
+def _told_figures(turn: Turn) -> dict[str, tuple[int, ...]]:
+    """Figures of the facts already told that this message gives: with their own cue words, or
+    without when the conversation waits for exactly that figure and the message has no topic."""
+    f, state, catalogue = turn.frame, turn.state, turn.catalogue
+    wanted = catalogue.figures_for(state.triggers)
+    reading = f.figures
+    if any(fm.role == OTHER_ROLE for fm in reading.mentions):
+        return {}
+    cued = {k: v for k, v in reading.values.items() if k in wanted}
+    if cued and len(cued) == len(reading.values):
+        return cued
+    loose = [fm.value for fm in reading.unassigned if fm.value is not None]
+    if reading.values or not loose:
+        return {}
+    missing = [k for k in wanted if k not in state.figures]
+    waiting = {k for k in (state.asked_figure, state.last_filled) if k}
+    if len(missing) == 1:
+        waiting.add(missing[0])
+    waiting &= set(wanted)
+    if len(waiting) == 1 and not f.names_a_topic:
+        return {waiting.pop(): tuple(loose)}
+    return {}
+
+
+def gives_told_figure(turn: Turn) -> bool:
+    return not turn.frame.named and bool(turn.state.triggers) and bool(_told_figures(turn))
+
+
+def told_figure(turn: Turn) -> Decision:
+    catalogue, reading = turn.catalogue, turn.frame.figures
+    events = []
+    for key, values in _told_figures(turn).items():
+        value = values if catalogue.figures[key].multiple or key in reading.itemised else values[-1]
+        old = turn.state.figures.get(key)
+        if catalogue.figures[key].multiple and old is not None and moves.is_move("adds_item", turn.frame.text):
+            value = (*(old if isinstance(old, tuple) else (old,)), *values)  # "还漏了一笔，成交额1500万"
+        events.append(set_figure(catalogue, key, value, reading.words.get(key, turn.frame.text),
+                                 reading.deductions.get(key)))
+    after = apply(turn.state, events)
+    decision = report(turn, after, list(after.triggers), final=_final(after))
+    return Decision(decision.facts, (*events, *decision.events))
+
+
+def asks_total(turn: Turn) -> bool:
+    """"那我们总共能拿多少": the facts told so far, together (a bare how-much naming no topic)."""
+    f = turn.frame
+    if f.named or not turn.state.triggers or f.search.reason is not None:
+        return False
+    return f.has("total") or ("asks_amount" in f.kinds and not f.names_a_topic)
+
+
+def total(turn: Turn) -> Decision:
+    state = turn.state
+    decision = report(turn, state, list(state.triggers), final=_final(state))
+    return decision
+
+
