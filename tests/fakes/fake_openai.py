@@ -17,8 +17,8 @@ Steps:
     call(name, args, ...)                   one or more tool calls (args: a dict, or a raw string
                                             sent as is, e.g. malformed JSON)
     status(code, message)                   an HTTP error with an OpenAI-style error body
-    hang(seconds)                           wait, then answer 200 with a short text (a model that
-                                            never answers in time)
+    hang(seconds, then=None)                wait, then answer `then` (default a short text): a
+                                            slow model, or one that never answers in time
     trickle(seconds)                        send the headers, then a space every 0.2 s: never a
                                             complete body within `seconds` (a read timeout never fires)
     raw(body, content_type)                 any bytes (garbage, HTML error pages)
@@ -74,6 +74,7 @@ class Status:
 @dataclass(frozen=True)
 class Hang:
     seconds: float
+    then: Say | Calls | None = None
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,8 @@ def status(code: int, message: str = "error", **headers: str) -> Status:
     return Status(code, message, tuple((k.replace("_", "-"), v) for k, v in headers.items()))
 
 
-def hang(seconds: float) -> Hang:
-    return Hang(seconds)
+def hang(seconds: float, then: Say | Calls | None = None) -> Hang:
+    return Hang(seconds, then)
 
 
 def trickle(seconds: float) -> Trickle:
@@ -295,9 +296,9 @@ class FakeOpenAI:
                 self._json(handler, 200, self._completion(request, message, finish, None))
             case Status(code=code, message=text, headers=headers):
                 self._json(handler, code, {"error": {"message": text, "type": "fake", "code": code}}, headers)
-            case Hang(seconds=seconds):
+            case Hang(seconds=seconds, then=then):
                 self._stop.wait(seconds)
-                self._answer(handler, request, Say("（迟到的回答）"))
+                self._answer(handler, request, then or Say("（迟到的回答）"))
             case Trickle(seconds=seconds):
                 handler.send_response(200)
                 handler.send_header("Content-Type", "application/json")
