@@ -57,6 +57,7 @@ class Limits:
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+        db.execute("PRAGMA secure_delete=ON")  # a forgotten session leaves no bytes in free pages
         try:
             yield db
         finally:
