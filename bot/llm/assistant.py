@@ -53,6 +53,10 @@ MAX_CITATIONS = 8
 USER_CHARS = 2000  # of the user's message, sent and stored
 HISTORY_CHARS = 800  # of each earlier message, sent
 MARGIN_S = 0.05  # kept back from the deadline for saving and sending
+# A model call past the deadline is abandoned, not stopped: its HTTP read ends at the call's
+# timeout, but a server that trickles bytes can hold it open. At most this many such workers may
+# be alive; beyond them turns fall back at once (cause "busy") instead of piling up threads.
+MAX_WORKERS = 32
 
 
 @dataclass
@@ -91,6 +95,8 @@ class LLMAssistant:
         self.guard = _guard()
         self.causes: Counter[str] = Counter()
         self.violations: Counter[str] = Counter()
+        self._workers = 0
+        self._workers_lock = threading.Lock()
 
     # --- the Assistant protocol --------------------------------------------------------------------
     def new_session_id(self) -> str:
@@ -176,12 +182,19 @@ class LLMAssistant:
                   deadline: float, trace: Trace) -> tuple[str, PolicyTools]:
         """The model's checked text and the tools it used, or a Fallback; within the deadline."""
         box: dict = {}
+        with self._workers_lock:
+            if self._workers >= MAX_WORKERS:
+                raise ModelUnavailable("busy", f"{self._workers} model calls still open")
+            self._workers += 1
 
         def work():
             try:
                 box["result"] = self._loop(state, core, core_state, user_text, deadline, trace)
             except BaseException as exc:  # handed to the waiting thread
                 box["error"] = exc
+            finally:
+                with self._workers_lock:
+                    self._workers -= 1
 
         worker = threading.Thread(target=work, name="llm-turn", daemon=True)
         worker.start()

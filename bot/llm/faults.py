@@ -6,7 +6,8 @@
     │   ├── ModelUnavailable    timeout (the whole-turn deadline), rate_limited (429),
     │   │                       server_error (5xx), connection (refused, reset, DNS), auth (401/403),
     │   │                       not_found (404: wrong model or base URL), bad_request (400),
-    │   │                       http_error (any other status), bad_response (not a completion)
+    │   │                       http_error (any other status), bad_response (not a completion),
+    │   │                       busy (too many abandoned model calls still open)
     │   ├── BadOutput           empty (no text, no tool call), length (finish_reason=length),
     │   │                       bad_tool_json (tool arguments not JSON), bad_tool_args (still
     │   │                       invalid after two repairs), too_many_steps (tool calls without end)

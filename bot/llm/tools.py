@@ -316,7 +316,7 @@ class PolicyTools:
         """The OpenAI `tools` array: name, the method's docstring, the arguments' JSON schema."""
         out = []
         for name, model in self._models.items():
-            schema = model.model_json_schema()
+            schema = _inline(model.model_json_schema())
             schema.pop("title", None)
             out.append({"type": "function", "function": {
                 "name": name, "description": inspect.getdoc(getattr(self, name)), "parameters": schema}})
@@ -339,6 +339,24 @@ class PolicyTools:
         except ValidationError as exc:
             return ToolRun(prompts.text("tool_errors", "validation", errors=_errors(exc)), ok=False, repairable=True)
         return ToolRun(_dump(getattr(self, name)(args)))
+
+
+def _inline(schema: dict) -> dict:
+    """The schema with every "$ref" replaced by its definition: some compatible servers (and the
+    models behind them) do not follow references in tool parameters."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                target = walk(dict(defs[node["$ref"].rsplit("/", 1)[-1]]))
+                return {**target, **{k: walk(v) for k, v in node.items() if k != "$ref"}}
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
 
 
 def _benefit_view(b) -> dict:

@@ -234,6 +234,20 @@ def test_connection_refused(engine, fake, core):
     assert reply.reply == core.turn("s-x", HITECH).reply + "\n" + prompts.text("fallback_notes", "model_unavailable")
 
 
+def test_abandoned_calls_are_bounded(engine, fake, monkeypatch):
+    """A server that trickles forever holds each abandoned call open; past the bound, turns fall
+    back at once instead of piling up threads."""
+    import bot.llm.assistant as module
+
+    monkeypatch.setattr(module, "MAX_WORKERS", 1)
+    llm = make_assistant(engine, fake, timeout_s=0.5)
+    fake.default = trickle(3)
+    assert llm.turn_traced("s-1", HITECH)[1].cause == "timeout"
+    t0 = time.monotonic()
+    assert llm.turn_traced("s-2", HITECH)[1].cause == "busy" and time.monotonic() - t0 < 0.3
+    assert len(fake.requests) == 1
+
+
 def test_a_model_that_keeps_calling_tools_is_stopped(llm, fake):
     fake.default = call("list_options")
     _, trace = llm.turn_traced("s-1", HITECH)
