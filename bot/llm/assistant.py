@@ -52,6 +52,7 @@ MAX_REPAIRS = 2
 MAX_CITATIONS = 8
 USER_CHARS = 2000  # of the user's message, sent and stored
 HISTORY_CHARS = 800  # of each earlier message, sent
+MAX_REPLY_CHARS = 8000  # a longer text ignored max_tokens: not checked, not sent
 MARGIN_S = 0.05  # kept back from the deadline for saving and sending
 # A model call past the deadline is abandoned, not stopped: its HTTP read ends at the call's
 # timeout, but a server that trickles bytes can hold it open. At most this many such workers may
@@ -240,6 +241,8 @@ class LLMAssistant:
             text = completion.text.strip()
             if not text:
                 raise BadOutput("empty")
+            if len(text) > MAX_REPLY_CHARS:
+                raise BadOutput("too_long", f"{len(text)} characters")
             violations = self.guard.check(text, self._evidence(tools, user_text, history_users))
             if violations:
                 raise Blocked(kinds(violations))

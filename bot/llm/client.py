@@ -99,7 +99,7 @@ class ChatModel:
             ai = bound.invoke(_to_langchain(messages), timeout=max(0.05, timeout))
         except openai.APIError as exc:
             raise ModelUnavailable(classify(exc), type(exc).__name__) from exc
-        except (ValueError, KeyError, TypeError) as exc:  # a body that is not a chat completion
+        except Exception as exc:  # a body that is not a chat completion (no choices, wrong shapes, …)
             raise ModelUnavailable("bad_response", type(exc).__name__) from exc
         text = ai.content if isinstance(ai.content, str) else _text_of(ai.content)
         calls = tuple(Call(id=c.get("id") or f"call_{i}", name=c["name"], arguments=c.get("args") or {})

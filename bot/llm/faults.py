@@ -9,6 +9,7 @@
     │   │                       http_error (any other status), bad_response (not a completion),
     │   │                       busy (too many abandoned model calls still open)
     │   ├── BadOutput           empty (no text, no tool call), length (finish_reason=length),
+    │   │                       too_long (more than 8000 characters: max_tokens was ignored),
     │   │                       bad_tool_json (tool arguments not JSON), bad_tool_args (still
     │   │                       invalid after two repairs), too_many_steps (tool calls without end)
     │   ├── Blocked             guard (the output guard found a violation; `.kinds` lists them)

@@ -209,6 +209,8 @@ FAULTS = [
     ("malformed tool JSON", call("record_facts", '{"org_type": "enterprise"'), "bad_tool_json"),
     ("not JSON at all", raw("<html>502 Bad Gateway</html>", "text/html"), "bad_response"),
     ("JSON without choices", raw('{"object": "error"}'), "bad_response"),
+    ("empty choices", raw('{"id": "x", "object": "chat.completion", "choices": []}'), "bad_response"),
+    ("a reply that ignored max_tokens", say("政策" * 5000), "too_long"),
 ]
 
 
