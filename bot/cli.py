@@ -2,13 +2,13 @@
 calculators, retrieval or a front-end module.
 
 Usage:
-    policybot ask "高企认定了能拿多少" --json
-    policybot chat [--record FILE]
+    policybot ask "高企认定了能拿多少" --json [--llm | --no-llm]
+    policybot chat [--record FILE] [--llm | --no-llm]
     policybot articles | policybot article 15
     policybot benefits PROFILE.json [--json]
     policybot index [--rebuild]
-    policybot eval [--questions FILE] [--scenarios FILE] [--json]
-    policybot replay PATH... [--junit FILE] [--fail-fast] [--via URL]
+    policybot eval [--questions FILE] [--scenarios FILE] [--json] [--llm [--limit N]]
+    policybot replay PATH... [--junit FILE] [--fail-fast] [--via URL] [--llm]
     policybot telegram [--webhook-url URL --port P]
     policybot serve [--host H --port P] [--workers N]
     policybot staff add NAME | policybot staff remove NAME
@@ -41,6 +41,21 @@ def _engine(memory: bool = False):
     return build_engine(_settings(), memory=memory)
 
 
+def _assistant(*, memory: bool = False, llm: bool | None = None):
+    """LLM mode when a model is configured (or --llm), else the engine; a configuration that
+    cannot start LLM mode under --llm ends the command with the Chinese sentence saying what to set."""
+    from bot.dialogue.assistant import build_assistant
+    from bot.llm.faults import LLMConfigError
+
+    try:
+        return build_assistant(_settings(), memory=memory, llm=llm)
+    except LLMConfigError as exc:
+        _fail(str(exc))
+
+
+LLM_HELP = "LLM 模式：--llm 强制开启（需 POLICYBOT_LLM_MODEL、OPENAI_BASE_URL、OPENAI_API_KEY），--no-llm 只用规则引擎；默认配置了模型就开启"
+
+
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(code)
@@ -60,6 +75,7 @@ def ask(
     text: Annotated[str, typer.Argument(help="用户消息")],
     session: Annotated[str | None, typer.Option("--session", help="会话 ID：续接该会话（保存在数据目录）")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="只输出一个 JSON 对象")] = False,
+    llm: Annotated[bool | None, typer.Option("--llm/--no-llm", help=LLM_HELP)] = None,
 ) -> None:
     """One turn. Without --session: a throw-away session."""
     _quiet_logs()
@@ -70,8 +86,8 @@ def ask(
             validate_session_id(session)
         except InvalidSessionId as exc:
             _fail(str(exc))
-    engine = _engine(memory=session is None)
-    reply = engine.turn(session or engine.new_session_id(), text)
+    assistant = _assistant(memory=session is None, llm=llm)
+    reply = assistant.turn(session or assistant.new_session_id(), text)
     if as_json:
         sys.stdout.write(json.dumps(reply.to_json_dict(), ensure_ascii=False) + "\n")
         return
@@ -83,12 +99,13 @@ def ask(
 @app.command()
 def chat(
     record: Annotated[Path | None, typer.Option("--record", help="把对话写成回放文件（YAML）")] = None,
+    llm: Annotated[bool | None, typer.Option("--llm/--no-llm", help=LLM_HELP)] = None,
 ) -> None:
     """Interactive terminal chat."""
     _quiet_logs()
     from bot.terminal import run_chat
 
-    raise typer.Exit(run_chat(_engine(), record=record))
+    raise typer.Exit(run_chat(_assistant(llm=llm), record=record))
 
 
 @app.command()
@@ -154,12 +171,16 @@ def eval_(
     questions: Annotated[Path | None, typer.Option("--questions", help="问题集 JSONL")] = None,
     scenarios: Annotated[Path | None, typer.Option("--scenarios", help="金额场景 JSONL")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    llm: Annotated[bool, typer.Option("--llm", help="评测 LLM 模式（当前配置的模型）：防护通过率、回退原因、与规则引擎的金额一致率、延迟、token")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="--llm 时每个文件最多评测 N 条")] = None,
 ) -> None:
-    """Retrieval hit@k / MRR / out-of-scope P/R, scenario amount accuracy, timings."""
+    """Retrieval hit@k / MRR / out-of-scope P/R, scenario amount accuracy, timings; with --llm,
+    LLM mode against the configured endpoint."""
     _quiet_logs()
     from bot.evaluation import run_eval
 
-    raise typer.Exit(run_eval(_settings(), questions=questions, scenarios=scenarios, as_json=as_json))
+    raise typer.Exit(run_eval(_settings(), questions=questions, scenarios=scenarios, as_json=as_json,
+                              llm=llm, limit=limit))
 
 
 @app.command()
@@ -168,6 +189,7 @@ def replay(
     junit: Annotated[Path | None, typer.Option("--junit", help="写 JUnit XML")] = None,
     fail_fast: Annotated[bool, typer.Option("--fail-fast")] = False,
     via: Annotated[str | None, typer.Option("--via", help="通过 HTTP API 回放，如 http://127.0.0.1:8000")] = None,
+    llm: Annotated[bool, typer.Option("--llm", help="用 LLM 模式回放（需配置模型）")] = False,
 ) -> None:
     """Replay dialogue files; exit 1 if any expectation fails, 2 for an invalid file."""
     _quiet_logs()
@@ -178,7 +200,7 @@ def replay(
         def factory():
             return HttpTransport(via)
     else:
-        engine = _engine(memory=True)
+        engine = _assistant(memory=True, llm=True) if llm else _engine(memory=True)
 
         def factory():
             return EngineTransport(engine)

@@ -33,6 +33,25 @@ class Settings(BaseSettings):
     login_lockout_minutes: float = Field(default=15, gt=0, alias="POLICYBOT_LOGIN_LOCKOUT_MINUTES")
     staff_session_hours: float = Field(default=8, gt=0, alias="POLICYBOT_STAFF_SESSION_HOURS")
 
+    # LLM mode (bot/llm): the whole turn has llm_timeout_s; past it the deterministic reply is sent.
+    llm_timeout_s: float = Field(default=15.0, gt=0, le=600, alias="POLICYBOT_LLM_TIMEOUT_S")
+    # Retries inside the openai client; every retry still has to fit in the whole-turn deadline.
+    llm_max_retries: int = Field(default=0, ge=0, le=5, alias="POLICYBOT_LLM_MAX_RETRIES")
+    llm_temperature: float = Field(default=0.2, ge=0, le=2, alias="POLICYBOT_LLM_TEMPERATURE")
+    llm_max_tokens: int = Field(default=1024, ge=0, le=32768, alias="POLICYBOT_LLM_MAX_TOKENS")  # 0: not sent
+    # Flooding: model turns per session in a rolling minute, and tokens per day (server `usage`);
+    # beyond either the deterministic reply is sent. 0 turns the limit off.
+    llm_turns_per_minute: int = Field(default=10, ge=0, alias="POLICYBOT_LLM_TURNS_PER_MINUTE")
+    llm_daily_tokens: int = Field(default=2_000_000, ge=0, alias="POLICYBOT_LLM_DAILY_TOKENS")
+    # Conversation memory sent to the model: the last N messages (user and assistant), stored
+    # with the session and erased with it.
+    llm_history_messages: int = Field(default=12, ge=0, le=100, alias="POLICYBOT_LLM_HISTORY_MESSAGES")
+
+    @property
+    def llm_configured(self) -> bool:
+        """A model name turns LLM mode on (CONTRACT.md §5)."""
+        return bool(self.llm_model)
+
     @property
     def sessions_db(self) -> Path:
         return self.data_dir / "sessions.sqlite3"

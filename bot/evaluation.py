@@ -1,5 +1,6 @@
 """`policybot eval`: retrieval metrics, the same questions through the engine (first citation,
-covered), scenario amount accuracy, and timings (cold `policybot ask`, per-turn p50/p95)."""
+covered), scenario amount accuracy, and timings (cold `policybot ask`, per-turn p50/p95).
+`policybot eval --llm`: the same files through LLM mode (bot/llm/evaluation.py)."""
 
 from __future__ import annotations
 
@@ -117,7 +118,8 @@ def cold_ask_seconds(runs: int = 3) -> list[float]:
     return times
 
 
-def run_eval(settings, *, questions: Path | None, scenarios: Path | None, as_json: bool) -> int:
+def run_eval(settings, *, questions: Path | None, scenarios: Path | None, as_json: bool, llm: bool = False,
+             limit: int | None = None) -> int:
     from bot.dialogue.engine import build_engine
     from retrieval.evaluation import evaluate_questions
     from retrieval.search import open_retriever
@@ -131,6 +133,10 @@ def run_eval(settings, *, questions: Path | None, scenarios: Path | None, as_jso
     except (OSError, ValueError) as exc:
         console.print(f"无法读取评测文件：{exc}。请检查 --questions/--scenarios 的路径与格式。")
         return 2
+    if llm:  # LLM mode against the configured endpoint (bot/llm/evaluation.py)
+        from bot.llm.evaluation import run_llm_eval
+
+        return run_llm_eval(settings, questions=qs, scenarios=ss, as_json=as_json, limit=limit)
     t0 = time.perf_counter()
     retriever = open_retriever(Path(settings.data_dir))
     open_s = time.perf_counter() - t0

@@ -64,7 +64,11 @@ def run_chat(engine, *, record: Path | None = None) -> int:
                 choice = choices[int(stripped) - 1]
             elif stripped in choices:
                 choice = stripped
-            reply = engine.turn(session, None if choice else text, choice=choice)
+            if getattr(engine, "calls_model", False) and not choice:  # LLM mode: the model is thinking
+                with console.status("思考中…"):
+                    reply = engine.turn(session, text)
+            else:
+                reply = engine.turn(session, None if choice else text, choice=choice)
             if recorder:
                 recorder.add(user=None if choice else text, choice=choice, reply=reply)
             print_reply(reply)

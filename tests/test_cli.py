@@ -18,7 +18,8 @@ if not DEV_SCENARIOS.exists():  # CI lays shared/ beside the clone; a developer 
 
 @pytest.fixture(scope="module")
 def cli_env(tmp_path_factory):
-    env = os.environ.copy()
+    # deterministic mode: a model configured in the developer's shell must not change the answers
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "POLICYBOT_LLM_"))}
     env["POLICYBOT_DATA_DIR"] = str(tmp_path_factory.mktemp("cli-data"))
     return env
 

@@ -13,7 +13,11 @@ CASES = [
     ("calculators.models", FRONT_END_AND_LLM + ("retrieval",)),
     ("retrieval", FRONT_END_AND_LLM),
     ("retrieval.corpus", FRONT_END_AND_LLM),
-    ("bot.dialogue", ("telegram", "fastapi", "uvicorn", "bot.telegram_app", "bot.web", "bot.replay", "bot.cli")),
+    ("bot.dialogue", ("telegram", "fastapi", "uvicorn", "bot.telegram_app", "bot.web", "bot.replay", "bot.cli",
+                      "bot.llm", "openai", "langchain", "langchain_core", "langchain_openai")),
+    # LLM mode imports langchain/openai on first use only: deterministic mode never pays for them
+    ("bot.llm", ("telegram", "fastapi", "uvicorn", "bot.telegram_app", "bot.web", "bot.cli",
+                 "openai", "langchain", "langchain_core", "langchain_openai", "tiktoken")),
     ("bot.web", ("telegram", "bot.telegram", "bot.telegram_app", "bot.replay", "bot.cli", "playwright")),
 ]
 

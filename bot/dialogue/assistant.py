@@ -12,6 +12,7 @@ scripted fake and deployments pass whichever mode the settings ask for.
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol, runtime_checkable
 
 from bot.dialogue.reply import Reply
@@ -31,9 +32,27 @@ class Assistant(Protocol):
     def new_session_id(self) -> str: ...
 
 
-def build_assistant(settings, *, memory: bool = False) -> Assistant:
-    """The assistant the settings ask for: the deterministic engine on the configured data dir
-    (LLM mode wraps it when a model is configured, see bot/llm once it exists)."""
+def build_assistant(settings, *, memory: bool = False, llm: bool | None = None) -> Assistant:
+    """The assistant the settings ask for: LLM mode (bot.llm) when a model is configured
+    (POLICYBOT_LLM_MODEL), else the deterministic engine on the configured data dir.
+
+    llm=True forces LLM mode and raises bot.llm.faults.LLMConfigError (a Chinese sentence saying
+    what to set) when it cannot start; llm=False forces the engine. With llm=None an incomplete
+    LLM configuration is logged with that sentence and the engine answers.
+    """
     from bot.dialogue.engine import build_engine
 
-    return build_engine(settings, memory=memory)
+    if llm is False or (llm is None and not settings.llm_model):
+        return build_engine(settings, memory=memory)
+    from bot.llm.assistant import build_llm_assistant
+    from bot.llm.faults import LLMConfigError
+
+    try:
+        return build_llm_assistant(settings, memory=memory)
+    except LLMConfigError as exc:
+        if llm:
+            raise
+        from bot.llm import prompts
+
+        logging.getLogger(__name__).warning("%s %s", exc, prompts.text("config", "falling_back"))
+        return build_engine(settings, memory=memory)

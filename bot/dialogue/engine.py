@@ -64,6 +64,12 @@ class Engine:
             reply, _ = self._safe_turn(session_id, SessionState(), text, choice)
             return reply.model_copy(update={"reply": reply.reply + "\n" + composer.text("store_error_note")})
 
+    def preview_turn(self, sid: str, state: SessionState, text: str | None, choice: str | None):
+        """(reply, next state) for one message on `state`, nothing stored, never raising (a fault
+        is the polite error reply with the state unchanged). LLM mode words this reply, and falls
+        back to it."""
+        return self._safe_turn(sid, state, text, choice)
+
     def _safe_turn(self, sid: str, state: SessionState, text: str | None, choice: str | None):
         try:
             return self.decide(sid, state, text, choice)

@@ -6,6 +6,7 @@ must not parse prose: search the policy, read an article, record an enterprise's
     tools.record_facts("s-1", org_type="enterprise", recognitions=["hitech_enterprise"],
                        figures={"rd_investment_last_year": 12_000_000})   -> RecordResult
     tools.calculate("s-1")                               -> ReportView (benefits, totals, Art. 30, …)
+    core_turn(engine, "s-1", state, "高企能拿多少", None)  -> (Reply, SessionState), nothing stored
 
 Everything written goes through the engine's apply_events (the same session state and events the
 deterministic form uses), so a conversation may switch between LLM and deterministic mode and
@@ -111,6 +112,13 @@ class Vocabulary(_Frozen):
     org_types: dict[str, str]
     recognitions: list[RecognitionOption] = Field(default_factory=list)
     figures: list[FigureOption] = Field(default_factory=list)
+
+
+def core_turn(engine, session_id: str, state, text: str | None, choice: str | None):
+    """The deterministic reply and the next state for one message on `state`, nothing stored and
+    never raising (a fault is the engine's polite error reply, the state unchanged). LLM mode
+    calls it first: the reply is the core's answer the model words, and its fallback."""
+    return engine.preview_turn(session_id, state, text, choice)
 
 
 class CoreTools:

@@ -17,6 +17,8 @@ Behaviours (README "Telegram"; the flow is drawn in flow.mmd):
 - Errors: 403 marks the chat inactive (no retries); a 400 "can't parse entities" resends the part
   as plain text; timeouts are retried twice (the engine turn is not repeated); anything else is
   logged (type and frames, never the message text) and the user gets an apology.
+- LLM mode (an assistant with `calls_model`): while a typed message is with the model, the chat
+  shows "typing…" (sendChatAction, renewed every 4 s; a failure to send it is ignored).
 - Nothing fetched is lost to a kill: each update is in telegram.sqlite3's inbox before Telegram is
   told it arrived, until it is processed; post_init replays what a killed run left (inbox.py).
 """
@@ -33,7 +35,7 @@ from typing import Protocol
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Message, Update
-from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType, MessageEntityType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -59,6 +61,7 @@ from bot.telegram.send import Sender
 from bot.telegram.store import Prompt, TelegramStore
 
 log = logging.getLogger(__name__)
+TYPING_EVERY_S = 4.0  # Telegram shows a chat action for about 5 s
 
 COMMANDS = [
     ("start", "开始 / 使用说明"),
@@ -257,8 +260,26 @@ class TelegramFrontEnd:
     # -- the turn ------------------------------------------------------------------------------
     async def _turn(self, update: Update, context, *, text: str | None = None, choice: str | None = None) -> None:
         chat_id = update.effective_chat.id
-        reply = await asyncio.to_thread(self._engine_turn, session_id(chat_id), text, choice, update.update_id)
+        typing = None
+        if getattr(self.engine, "calls_model", False) and text and not text.startswith("/"):
+            typing = asyncio.create_task(self._keep_typing(context.bot, chat_id))
+        try:
+            reply = await asyncio.to_thread(self._engine_turn, session_id(chat_id), text, choice, update.update_id)
+        finally:
+            if typing is not None:
+                typing.cancel()
         await self.sender.send_reply(context.bot, chat_id, reply, self._reply_to(update))
+
+    @staticmethod
+    async def _keep_typing(bot, chat_id: int) -> None:
+        """"typing…" until cancelled (the model has answered or the deadline has passed)."""
+        while True:
+            try:
+                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            except TelegramError as exc:
+                log.debug("sendChatAction failed (%s); no typing indicator", type(exc).__name__)
+                return
+            await asyncio.sleep(TYPING_EVERY_S)
 
     def _engine_turn(self, sid: str, text: str | None, choice: str | None, update_id: int) -> Reply:
         reply = self.engine.turn(sid, choice=choice) if choice is not None else self.engine.turn(sid, text)

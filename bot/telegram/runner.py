@@ -169,9 +169,9 @@ def run_telegram(settings, *, webhook_url: str | None = None, port: int | None =
     configure_logging(settings)
     if engine is None:
         try:
-            from bot.dialogue.engine import build_engine
+            from bot.dialogue.assistant import build_assistant
 
-            engine = build_engine(settings)
+            engine = build_assistant(settings)  # LLM mode when POLICYBOT_LLM_MODEL is set
         except Exception as exc:  # a missing index, a broken data dir: say so, no traceback
             print(texts.NO_ENGINE.format(error=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
             return 1
