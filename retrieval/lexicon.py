@@ -16,13 +16,13 @@ question (高心企业 -> 高新企业, see retrieval.homophones); its data is b
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrieval.corpus import CORPUS_DIR
+from retrieval.textproc import fold, normalize
 
 if TYPE_CHECKING:
     from retrieval.homophones import Homophones
@@ -30,16 +30,8 @@ if TYPE_CHECKING:
 TERMS_PATH = CORPUS_DIR / "terms.txt"
 ALIASES_PATH = CORPUS_DIR / "aliases.yaml"
 
-_PARENS = re.compile(r"[（）()“”‘’\"]")
 
 
-def fold(text: str) -> str:
-    """The surface form terms and aliases are matched in: no parentheses or quotes, lower-case.
-
-    ``首台（套）`` and ``首台(套)`` both become ``首台套`` and 科技“突围” becomes 科技突围, so a
-    term written as in the policy matches however the user types it.
-    """
-    return _PARENS.sub("", text).lower()
 
 
 @dataclass(frozen=True)
@@ -345,8 +337,6 @@ def parse_aliases(data: object, *, normalize=lambda s: s) -> ParsedAliases:
 @cache
 def load_lexicon(terms_path: Path = TERMS_PATH, aliases_path: Path = ALIASES_PATH) -> Lexicon:
     import yaml
-
-    from retrieval.textproc import normalize
 
     data = yaml.safe_load(aliases_path.read_text(encoding="utf-8")) if aliases_path.exists() else None
     terms = read_terms(terms_path) if terms_path.exists() else ()

@@ -3,7 +3,7 @@
 The steps, in order:
 
 1. ``normalize``: calculators.textnorm (NFKC, invisible characters, OpenCC t2s, whitespace).
-2. ``fold``: parentheses removed, lower-case (``首台（套）`` -> ``首台套``), see lexicon.fold.
+2. ``fold``: parentheses removed, lower-case (``首台（套）`` -> ``首台套``), see fold below.
 3. ``split_numbers``: amounts, percentages, years and counts are taken out before cutting, so
    ``1200万`` in a question never matches ``1000万元`` in a clause; the engine parses figures.
 4. jieba (precise mode, no HMM) over a dictionary written at index time: jieba's own words
@@ -22,7 +22,18 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from retrieval.lexicon import fold
+_PARENS = re.compile(r"[（）()“”‘’\"]")
+
+
+def fold(text: str) -> str:
+    """The surface form terms and aliases are matched in: no parentheses or quotes, lower-case.
+
+    ``首台（套）`` and ``首台(套)`` both become ``首台套`` and 科技“突围” becomes 科技突围, so a
+    term written as in the policy matches however the user types it.
+    """
+    return _PARENS.sub("", text).lower()
+
+
 
 try:  # the shared normal form (calculators is the layer below)
     from calculators.textnorm import normalize as _normalize

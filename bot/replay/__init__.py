@@ -10,7 +10,8 @@ Modules, one job each:
     loader.py        finds files, loads YAML, turns every problem into ``file:line: what is wrong``
     expectations.py  one checker per expectation key -> Check(ok, expected, actual)
     transports.py    Transport protocol; EngineTransport (in-process), HttpTransport (POST /api/turn)
-    runner.py        runs a dialogue through a transport; replay_paths() is the CLI entry
+    runner.py        runs a dialogue through a transport
+    suite.py         replay_paths(): every file, the report, JUnit (the CLI entry)
     report.py        rich table per file, failure details, "N passed, M failed"
     junit.py         JUnit XML, one testcase per dialogue
     recorder.py      writes a replay file from a live dialogue
@@ -22,7 +23,8 @@ Errors:
 
 from bot.replay.loader import Dialogue, ReplayFileError, collect_paths, load_dialogue
 from bot.replay.recorder import Recorder
-from bot.replay.runner import DialogueResult, TurnResult, replay_paths, run_dialogue
+from bot.replay.runner import DialogueResult, TurnResult, run_dialogue
+from bot.replay.suite import replay_paths
 from bot.replay.transports import (
     EngineTransport,
     HttpTransport,
