@@ -87,7 +87,21 @@ def ask(
         except InvalidSessionId as exc:
             _fail(str(exc))
     assistant = _assistant(memory=session is None, llm=llm)
+    if session is not None:
+        from bot.dialogue.presses import option_presses
+
+        # "2" or "4 8" presses the options the session's last reply offered, in order
+        pressed = option_presses(text, assistant.last_options(session))
+        if pressed:
+            for option in pressed:
+                reply = assistant.turn(session, choice=option.id)
+            _print_reply(reply, as_json)
+            return
     reply = assistant.turn(session or assistant.new_session_id(), text)
+    _print_reply(reply, as_json)
+
+
+def _print_reply(reply, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(reply.to_json_dict(), ensure_ascii=False) + "\n")
         return

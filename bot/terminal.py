@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.columns import Columns
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from bot.dialogue.compose import basis_label
-from bot.dialogue.reply import Reply
+from bot.dialogue.presses import option_presses
+from bot.dialogue.reply import Option, Reply
 from calculators.format import PERIOD_LABELS, format_yuan
 
 console = Console()
@@ -38,7 +41,10 @@ def print_reply(reply: Reply, out: Console | None = None) -> None:
     for c in reply.citations:
         out.print(f"[cyan]〔第{c.article}条 {c.clause}〕[/cyan][dim]{escape(c.quote)}[/dim]")
     if reply.choices:
-        out.print("  ".join(f"[bold magenta]{i}[/bold magenta] {escape(label)}" for i, label in enumerate(reply.choices, 1)))
+        # each number stays with its label: a cell per option, laid out in columns that wrap whole
+        cells = [Text.assemble((f"{i} ", "bold magenta"), label, no_wrap=True)
+                 for i, label in enumerate(reply.choices, 1)]
+        out.print(Columns(cells, padding=(0, 2)))
 
 
 def run_chat(engine, *, record: Path | None = None) -> int:
@@ -49,30 +55,32 @@ def run_chat(engine, *, record: Path | None = None) -> int:
 
         recorder = Recorder(name=f"录制的对话 {record.stem}")
     console.print("[bold]policybot[/bold] 政策助手（输入 /help 查看用法，输入数字选择选项，输入“退出”或按 Ctrl-D 结束）")
-    choices: list[str] = []
+    options: list = []
     try:
         while True:
             try:
                 text = console.input("[bold green]您：[/bold green]")
             except EOFError:
                 break
-            choice = None
             stripped = text.strip()
             if stripped.lower() in EXIT_WORDS:
                 break
-            if stripped.isdigit() and choices and 1 <= int(stripped) <= len(choices):
-                choice = choices[int(stripped) - 1]
-            elif stripped in choices:
-                choice = stripped
-            if getattr(engine, "calls_model", False) and not choice:  # LLM mode: the model is thinking
+            # "3", "4 8" or "4，8" press those options in order; a label typed whole presses it too
+            pressed = option_presses(stripped, options) or [o for o in options if o.label == stripped][:1]
+            if pressed:
+                for option in pressed:
+                    reply = engine.turn(session, choice=option.id)
+                    if recorder:
+                        recorder.add(user=None, choice=option.label, reply=reply)
+            elif getattr(engine, "calls_model", False):  # LLM mode: the model is thinking
                 with console.status("思考中…"):
                     reply = engine.turn(session, text)
             else:
-                reply = engine.turn(session, None if choice else text, choice=choice)
-            if recorder:
-                recorder.add(user=None if choice else text, choice=choice, reply=reply)
+                reply = engine.turn(session, text)
+            if recorder and not pressed:
+                recorder.add(user=text, choice=None, reply=reply)
             print_reply(reply)
-            choices = list(reply.choices)
+            options = list(reply.options) or [Option(id=c, label=c) for c in reply.choices]
     except KeyboardInterrupt:
         pass
     if recorder and record:

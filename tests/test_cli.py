@@ -117,3 +117,24 @@ def test_chat_record_then_replay_passes(cli_env, tmp_path):
     broken.write_text(record.read_text(encoding="utf-8").replace("300000", "400000"), encoding="utf-8")
     failed = run(["replay", str(broken)], cli_env, check_code=1)
     assert "0 passed, 1 failed" in failed.stdout
+
+
+def test_ask_session_takes_option_numbers(tmp_path):
+    """`ask --session S 1` presses the first option of S's last reply; "2 5" presses two, in order."""
+    env = {**os.environ, "POLICYBOT_DATA_DIR": str(tmp_path)}
+    for key in ("POLICYBOT_LLM_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        env.pop(key, None)
+
+    def ask(text):
+        out = subprocess.run([sys.executable, "-m", "bot.cli", "ask", text, "--session", "s-num", "--json"],
+                             capture_output=True, text=True, env=env, check=True)
+        return json.loads(out.stdout)
+
+    first = ask("我想看看我们能享受哪些政策")
+    assert first["choices"][0] == "企业"
+    second = ask("1")
+    assert second["profile"]["org_type"] == "enterprise"
+    labels = second["choices"]
+    picks = [labels.index("国家高新技术企业") + 1, labels.index("自治区科技领军企业") + 1]
+    third = ask(f"{picks[0]} {picks[1]}")
+    assert {"hitech_enterprise", "tech_leading_enterprise"} <= set(third["profile"]["triggers"])

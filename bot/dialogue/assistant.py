@@ -31,6 +31,10 @@ class Assistant(Protocol):
 
     def new_session_id(self) -> str: ...
 
+    def last_options(self, session_id: str) -> list:
+        """The options (id, label) of the session's last reply, for numbered presses."""
+        ...
+
 
 def build_assistant(settings, *, memory: bool = False, llm: bool | None = None) -> Assistant:
     """The assistant the settings ask for: LLM mode (bot.llm) when a model is configured
