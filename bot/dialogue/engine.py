@@ -128,10 +128,10 @@ class Engine:
 
     # --- for tools (LLM mode) and front ends ------------------------------------------------------
     def state_of(self, session_id: str) -> SessionState:
-        """The session's state as stored (a new session reads as empty)."""
+        """The session's state as stored (a new session reads as empty); nothing is written."""
         with self.store.session(session_id) as handle:
             state = SessionState.model_validate(handle.state or {})
-            handle.state = state.model_dump(mode="json")
+            handle.state = None  # a handle left without state is not saved back
         return state
 
     def apply_events(self, session_id: str, events) -> SessionState:
@@ -143,8 +143,13 @@ class Engine:
 
     # --- sessions ----------------------------------------------------------------------------------
     def last_options(self, session_id: str) -> list[Option]:
-        """The options of the session's last reply (for `ask --session 2` and front ends)."""
-        return [Option(id=i, label=label) for i, label in self.state_of(session_id).offered]
+        """The options of the session's last reply (for `ask --session 2` and front ends); none
+        when the store cannot be read (the turn itself then answers the store fault)."""
+        try:
+            offered = self.state_of(session_id).offered
+        except StoreError:
+            return []
+        return [Option(id=i, label=label) for i, label in offered]
 
     def delete_session(self, session_id: str) -> None:
         self.store.delete(session_id)
