@@ -57,15 +57,16 @@ the same vectors but is not imported to answer a question (see store.py for why)
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrieval import scope
 from retrieval.lexicon import Lexicon
-from retrieval.textproc import STOPWORDS, prepare, split_numbers
+from retrieval.scope import EVIDENCE_MIN, GENERIC
+from retrieval.textproc import prepare, split_numbers
 
 # Query token weights
 W_TERM = 1.5  # a policy term (terms.txt, alias keys)
@@ -75,87 +76,11 @@ W_ALIAS = 1.0  # policy wording added by an alias
 W_TITLE = 0.5  # article title's share in the article's keyword score
 W_VECTOR = 1.0  # cosine weight against the normalized keyword score
 # In-scope decision
-EVIDENCE_MIN = 2.0  # keyword evidence (generic words excluded) of the best article
-EVIDENCE_MIN_MASKED = 4.0  # the same when the question also names a programme the policy lacks
-COSINE_MIN = 0.30  # for questions without Chinese characters
 CLAUSES_PER_ARTICLE = 3
 VECTOR_CHARS = 128  # the embedding reads at most this much: cost grows with length; 96-256 gave the same answers on 765 questions
 KEYWORD_LEAD = 0.4  # a keyword lead the cosine (its spread across articles stays below it) cannot undo
 QUERY_CACHE = 512  # question embeddings kept (the engine may search one message twice)
 
-GENERIC = frozenset(
-    """
-    支持 资金 经费 科研经费 补贴 补助 奖励 奖补 资助 扶持 一次性 最高 企业 单位 项目 认定 获批 新获批
-    批准 申请 申报 鄂尔多斯 我市 本市 全市 市里 市级 国家 国家级 自治区 自治区级 建设 给予 政策 每年
-    年度 运行 绩效 开展 实施 鼓励
-    """.split()
-)
-
-BENEFIT_WORDS = frozenset("政策 奖补 补贴 补助 奖励 资助 扶持 支持 资金 经费".split())
-# The field the whole policy is about, and the asker in general terms: "你好，我们是一家科技公司，
-# 想了解下科技方面都有哪些补贴" asks about this policy in general.
-POLICY_FIELD_WORDS = frozenset("科技 科创 创新 科研 方面 领域 了解 想 下 都 你好 您好 一家 公司 单位 我司".split())
-
-# A benefit kind the policy never gives (``本政策不提供的待遇``: 所得税, 房租, 人才公寓…) is blanked
-# together with the benefit words attached to it, so "房租补贴", "税收优惠政策", "所得税减免",
-# "减免房租", "能拿多少房租补贴", "rent subsidy" leave nothing that asks for money. A chain of
-# these words, with only connecting words between them, right after the benefit kind (before it:
-# the verbs and how-much phrases only: "减免房租", but "认定奖励多少税收" keeps its 奖励).
-_HOW_MUCH = r"多少钱|(?:拿|领|补|奖|给|得)(?:到|了)?多少|(?:能|可以)(?:拿|领)(?:到|取)?|how much"
-_ATTACHED_EN = (
-    r"subsid(?:y|ies)|allowances?|incentives?|relief|breaks?|credits?|deductions?|exemptions?|rebates?"
-    r"|refunds?|support|polic(?:y|ies)|benefits?"
-)
-_VERBS = "补贴 补助 减免 减征 免征 减半 返还 抵扣 抵免 补偿 补 减 免 退".split()
-_AFTER_WORDS = sorted(BENEFIT_WORDS | {"优惠", "待遇", "费用", "比例", *_VERBS}, key=len, reverse=True)
-_BEFORE_WORDS = sorted({"资助", "扶持", "支持", *_VERBS}, key=len, reverse=True)
-_ATTACHED_AFTER = "|".join([_HOW_MUCH, *_AFTER_WORDS, "多少", _ATTACHED_EN])
-_ATTACHED_BEFORE = "|".join([_HOW_MUCH, *_BEFORE_WORDS, "多少", _ATTACHED_EN])
-_CONNECT = (
-    r"有没有|能不能|可不可以|可以|能否|是否|怎么|如何|给予|享受|哪些|什么|方面|之类"
-    # who would pay: "社保能不能由政府补贴一部分", "保费市里能补多少", "补不补"
-    r"|政府|市里|市政府|国家|一部分|部分|[由帮不]"
-    r"|[的有能可会给咋还都也啥上等到\s]|(?:for|on|of|to|the|a|an|any|is|are|there)\b"
-)
-_ATTACHED_AFTER_RE = re.compile(rf"(?:(?:{_CONNECT})*(?:{_ATTACHED_AFTER}))+")
-_ATTACHED_BEFORE_RE = re.compile(rf"(?:(?:{_ATTACHED_BEFORE})(?:{_CONNECT})*)+$")
-ATTACHED_WINDOW = 24  # characters looked at on either side of the benefit kind
-# What still asks for this policy's money once the foreign benefit is blanked: a benefit word
-# (not 政策 alone: "高新技术企业税收减免政策" asks about a tax policy; 科研经费 is money the
-# policy gives, 研发经费 a firm's own spending), a policy word ending in a grant word (后补助,
-# 运行补贴), or a how-much phrase.
-ASKED_BENEFITS = (BENEFIT_WORDS - {"政策"}) | frozenset(
-    "科研经费 subsidy subsidies award awards grant grants funding reward rewards bonus".split()
-)
-_GRANT_ENDINGS = ("补贴", "补助", "奖补", "奖励", "资助")
-_ASKS_HOW_MUCH = re.compile(_HOW_MUCH)
-
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-# Another city or a higher government's department (``其他地区和上级部门``) named as the owner of
-# what is asked ("包头市高企奖励多少", "自治区科技厅对高企奖多少", "does baotou give awards") puts
-# the question outside this city's policy. Named as the place of an activity, a partner, a source
-# or the recognising body it does not: "在北京设研发飞地", "和上海的高校合作", "买外省的技术",
-# "科技部认定的孵化器", "科技厅立项的项目市里配套吗"; nor when this city is named too.
-_OTHER_PLACE_BEFORE = re.compile(
-    r"(?:在|到|去|赴|从|和|与|跟|同|向|来自|引进|引入|对接|联合|落户|买|购买|卖给|卖到|给|为|帮|面向|于"
-    r"|获批|被|经|由|取得|获得|拿到|申报|承担"
-    r"|\b(?:in|to|from|with|at|into|and)\s)\s*$"
-)
-_OTHER_PLACE_AFTER = re.compile(
-    r"\s*(?:市|省|地区|那边|那里|当地|方面)?\s*(?:的)?\s*(?:高校|大学|院校|科研院所|院所|研究院|研究所|实验室"
-    r"|团队|专家|教授|企业|公司|客户|机构|医院|技术|成果|专利|飞地|研发中心|分公司|总部|来的|过来|联合|合作|共建"
-    r"|(?:universit|compan|enterpris|firm|team|expert|partner|lab|institut|technolog|patent))"
-    # an institution named after its city: "北京理工大学", "西安交大", "上海某研究院"
-    r"|[^，。；？！,.;?!\s]{0,6}?(?:大学|学院|交大|研究院|研究所|分院|医院|集团)"
-    # the recognising or funding body: "科技部认定的", "自治区科技厅刚认定我们为…", "科技厅立项的项目"
-    r"|(?:刚刚?|才|新|已经?|正式|今年|去年)?(?:认定|批准|批了|批下|评定|评审|备案|公布|颁发|授予|授牌|挂牌|立项|下达|拨|给的|支持的|资助的)"
-    # "科技部给我们挂了一个国家层面的…牌子": the body gave the recognition
-    r"|给(?:我们|我单位|我司|我们单位)?(?:挂|批|授|颁|发)"
-    # a level right after: the body's own recognition ("获批科技部的国家级国际科技合作基地")
-    r"|的?(?:国家级|自治区级|国家|自治区)"
-)
-_HOME = re.compile(r"鄂尔多斯|我市|本市|咱市|配套|ordos")
 
 
 @dataclass(frozen=True)
@@ -222,7 +147,7 @@ class Retriever:
     def search(self, query: str, k: int = 5) -> SearchResult:
         np = self._np
         text = self.lexicon.correct(prepare(query or ""))
-        masked, foreign = self._mask(text)
+        masked, foreign = scope.blank_out_of_scope(self.lexicon, text)
         weights, evidence_weights = self._query_weights(masked)
         unit_kw = self._bm25(weights)
         unit_ev = self._bm25(evidence_weights)
@@ -238,11 +163,11 @@ class Retriever:
         # Another city's programme is out of scope by rule: the keywords rank the related article.
         # (A benefit the policy never gives keeps the vectors: its blanked words can leave the
         # keywords between two articles, "高新技术企业所得税减免" -> 高新技术.)
-        foreign_out = foreign and not self._asks_for_benefit(masked)
-        place = self._other_place(text)
+        foreign_out = foreign and not scope.asks_for_benefit(self.index.tokenizer, masked)
+        place = scope.other_place(self.lexicon, text)
         ranked = np.sort(kw_norm[1:])
         clear_lead = top_kw > 0 and ranked[-1] - ranked[-2] > KEYWORD_LEAD and (
-            bool(_CJK.search(masked)) or evidence >= EVIDENCE_MIN
+            bool(scope.CJK.search(masked)) or evidence >= EVIDENCE_MIN
         )
         decided = place is not None
         cosine = self._zeros if clear_lead or decided else self._cosine(masked)
@@ -253,13 +178,13 @@ class Retriever:
         fused = kw_norm + W_VECTOR * art_cos
         fused[0] = -np.inf
 
-        in_scope, confidence = self._scope(text, masked != text, evidence, float(cosine.max(initial=0.0)))
+        in_scope, confidence = scope.decide(text, masked != text, evidence, float(cosine.max(initial=0.0)))
         reason = None
         if foreign_out:
             # it asks about a benefit the policy never gives ("高企房租补贴"): out of scope, however
             # strong the covered thing's words; the articles stay ranked for the "related" note
             in_scope, confidence, reason = False, 0.0, "foreign_benefit"
-        if not in_scope and masked == text and self._about_the_policy(text):
+        if not in_scope and masked == text and scope.about_the_policy(self.index.tokenizer, text):
             in_scope, confidence = True, 0.5
         if place is not None:
             in_scope, confidence, reason = False, 0.0, "other_place"
@@ -277,68 +202,18 @@ class Retriever:
     def analyse(self, query: str) -> dict:
         """What the search saw: prepared text, alias additions, tokens (for debugging, eval)."""
         text = self.lexicon.correct(prepare(query or ""))
-        masked, foreign = self._mask(text)
+        masked, foreign = scope.blank_out_of_scope(self.lexicon, text)
         expansion = self.lexicon.expand(masked)
         stripped, figures = split_numbers(masked)
         return {
             "text": text,
             "masked": masked,
             "foreign_benefit": foreign,
-            "asks_for_benefit": self._asks_for_benefit(masked),
+            "asks_for_benefit": scope.asks_for_benefit(self.index.tokenizer, masked),
             "alias_terms": list(expansion.terms),
             "figures": figures,
             "tokens": self.index.tokenizer.tokens(stripped),
         }
-
-    def _mask(self, text: str) -> tuple[str, bool]:
-        """(`text` with the out-of-scope phrases blanked, whether it names a foreign benefit kind).
-
-        A foreign benefit kind takes the benefit words attached to it along (see _ATTACHED_*).
-        """
-        masked = self.lexicon.mask_out_of_scope(text)
-        spans = self.lexicon.foreign_benefit_spans(text)
-        if not spans:
-            return masked, False
-        merged: list[list[int]] = []
-        for start, end in spans:  # sorted; overlapping ones (用电|电价 in 用电价格) are one
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        chars = list(masked)
-        for start, end in merged:
-            before = _ATTACHED_BEFORE_RE.search(text[max(0, start - ATTACHED_WINDOW) : start])
-            after = _ATTACHED_AFTER_RE.match(text[end : end + ATTACHED_WINDOW])
-            start -= len(before.group()) if before else 0
-            end += len(after.group()) if after else 0
-            chars[start:end] = " " * (end - start)
-        return "".join(chars), True
-
-    def _other_place(self, text: str) -> str | None:
-        """The other place or department whose own programme `text` asks about, if any.
-
-        A mention counts unless the question also names this city, or the place is where
-        something happens, a partner, a source or the body that recognised it (see
-        _OTHER_PLACE_BEFORE / _OTHER_PLACE_AFTER).
-        """
-        if _HOME.search(text):
-            return None
-        for start, end in self.lexicon.other_place_mentions(text):
-            if text.startswith("门", end):  # 科技部门, 财政部门: a city's own department, not the ministry
-                continue
-            if _OTHER_PLACE_BEFORE.search(text, 0, start) or _OTHER_PLACE_AFTER.match(text, end):
-                continue
-            return text[start:end]
-        return None
-
-    def _asks_for_benefit(self, masked: str) -> bool:
-        """Whether `masked` (foreign benefits blanked) still asks for money: a benefit word other
-        than 政策 ("高企认定奖励和所得税优惠") or a how-much phrase ("…还能拿多少")."""
-        if _ASKS_HOW_MUCH.search(masked):
-            return True
-        stripped, _ = split_numbers(masked)
-        words = self.index.tokenizer.words(stripped)
-        return any(w in ASKED_BENEFITS or w.endswith(_GRANT_ENDINGS) for w in words)
 
     def _query_weights(self, text: str) -> tuple[dict[int, float], dict[int, float]]:
         """(ranking weights, evidence weights) per vocabulary id.
@@ -435,32 +310,6 @@ class Retriever:
                 if len(hits) == CLAUSES_PER_ARTICLE:
                     break
         return tuple(hits)
-
-    def _about_the_policy(self, text: str) -> bool:
-        """A general question about this policy's benefits ("对企业有哪些奖补政策"): nothing but
-        benefit words and function words, so no other topic it could be about."""
-        stripped, _ = split_numbers(text)
-        words = [w for w in self.index.tokenizer.words(stripped) if w not in STOPWORDS]
-        return bool(words) and all(w in GENERIC or w in POLICY_FIELD_WORDS for w in words) and any(
-            w in BENEFIT_WORDS for w in words
-        )
-
-    @staticmethod
-    def _scope(text: str, masked: bool, evidence: float, cosine: float) -> tuple[bool, float]:
-        """(in scope, confidence): confidence is 0.5 exactly at the threshold that applies."""
-        threshold = EVIDENCE_MIN_MASKED if masked else EVIDENCE_MIN
-        by_keywords = evidence / (evidence + threshold) if evidence > 0 else 0.0
-        if any(ch not in STOPWORDS for ch in _CJK.findall(text)):
-            return evidence >= threshold, round(by_keywords, 4)
-        # no Chinese: the keyword side only sees English aliases; the embedding reads English.
-        # A question naming another programme ("subsidy for restaurants") needs keyword evidence:
-        # the embedding alone rates any subsidy question close to the policy.
-        if masked:
-            return by_keywords >= 0.5, round(by_keywords, 4)
-        cosine = max(0.0, cosine)
-        by_vector = cosine / (cosine + COSINE_MIN)
-        return max(by_keywords, by_vector) >= 0.5, round(max(by_keywords, by_vector), 4)
-
 
 # -- opening and building ------------------------------------------------------------------
 _OPEN: dict[Path, Retriever] = {}
