@@ -176,8 +176,9 @@ class Figure(_Frozen):
     # several amounts of a single figure in one message, with nothing saying they are separate
     # items or a correction: "sum" adds them (parts of one year's spending), "last" keeps the last
     several: Literal["sum", "last"] = "last"
-    # the figure is last year's (上年度): of amounts labelled by year, the last year's counts
-    of_last_year: bool = False
+    # amounts labelled by year: "last_year" keeps last year's (上年度的数), "items" makes each year
+    # its own benefit (每年的投入), "sum" adds them (一个项目分年到位的拨款); "last" keeps the last one
+    by_year: Literal["last", "last_year", "items", "sum"] = "last"
     # regexes: an amount whose clause matches one is not this figure ("为关联单位服务的收入400万")
     exclude: tuple[str, ...] = ()
 

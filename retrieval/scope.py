@@ -90,9 +90,13 @@ _OTHER_PLACE_AFTER = re.compile(
     r"|(?:刚刚?|才|新|已经?|正式|今年|去年)?(?:认定|批准|批了|批下|评定|评审|备案|公布|颁发|授予|授牌|挂牌|立项|下达|拨|给的|支持的|资助的)"
     # "科技部给我们挂了一个国家层面的…牌子": the body gave the recognition
     r"|给(?:我们|我单位|我司|我们单位)?(?:挂|批|授|颁|发)"
+    r"|(?:也|已经?)?给了?(?:我们)?(?:认可|认定|批复|牌子)"
     # a level right after: the body's own recognition ("获批科技部的国家级国际科技合作基地")
     r"|的?(?:国家级|自治区级|国家|自治区)"
 )
+# The place as the payer: "包头市对新认定的…奖励多少", "自治区那边的…按多少比例补"
+_OTHER_PLACE_OWNER = re.compile(r"\s*(?:市|那边|那里|当地|层面)?\s*(?:对|给|的)?\s*(?:新认定的?|认定的?)?[^，。；？！,.;?!]{0,16}"
+                                r"(?:奖励|奖补|补贴|补助|奖|补|资助)(?:多少|标准|比例|几)")
 _HOME = re.compile(r"鄂尔多斯|我市|本市|咱市|配套|ordos")
 
 
@@ -128,12 +132,15 @@ def other_place(lexicon, text: str) -> str | None:
     something happens, a partner, a source or the body that recognised it (see
     _OTHER_PLACE_BEFORE / _OTHER_PLACE_AFTER).
     """
-    if _HOME.search(text):
-        return None
+    home = bool(_HOME.search(text))
     for start, end in lexicon.other_place_mentions(text):
         if text.startswith("门", end):  # 科技部门, 财政部门: a city's own department, not the ministry
             continue
         if _OTHER_PLACE_BEFORE.search(text, 0, start) or _OTHER_PLACE_AFTER.match(text, end):
+            continue
+        # with this city named too, only a place named as the payer still counts ("包头市对新认定的
+        # 高企奖励多少？我们在包头和鄂尔多斯之间选址"): it is compared, not this city's own question
+        if home and not _OTHER_PLACE_OWNER.match(text, end):
             continue
         return text[start:end]
     return None

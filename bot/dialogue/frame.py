@@ -71,6 +71,24 @@ class Frame:
         return self.pressed is None and self.has("question")
 
 
+def _items_by_mention(reading, detected, catalogue) -> None:
+    """Several recognitions named, each followed by its own amount of one figure ("一项国家科学技术奖
+    （奖金20万元）和一项自治区科学技术奖（奖金50万元）"): the amounts are items, one per mention."""
+    for key, parts in reading.parts.items():
+        if len(parts) < 2 or key in reading.itemised or catalogue.figures[key].multiple:
+            continue
+        spans = sorted({span for t in detected.triggers if key in catalogue.figures_for([t])
+                        for span in detected.spans.get(t, [])})
+        amounts = [fm.mention.start for fm in reading.mentions if fm.role == key and fm.value is not None
+                   and not fm.deducted and not fm.own_share and fm.mention.error is None]
+        if len(spans) != len(amounts):
+            continue
+        bounds = [start for start, _ in spans] + [float("inf")]
+        if all(bounds[i] < amounts[i] < bounds[i + 1] for i in range(len(amounts))):
+            reading.values[key] = parts
+            reading.itemised.add(key)
+
+
 def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None = None) -> Frame:
     """Read one message (typed text, or the label of a pressed option with its id)."""
     text = normalize(raw or "")
@@ -83,6 +101,7 @@ def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None 
                                  *([state.asked_figure] if state.asked_figure else [])]))
     reading = fig.read_figures(text, catalogue, wanted) if text else fig.FigureReading()
     recognitions.drop_figure_mentions(detected, text, catalogue)
+    _items_by_mention(reading, detected, catalogue)
     return Frame(
         raw=raw or "",
         text=text,

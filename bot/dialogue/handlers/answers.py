@@ -15,7 +15,7 @@ from bot.dialogue.turn import Decision, Turn
 RELATED_SHARE = 0.85
 ANSWER_CLAUSES = 2  # clauses quoted for a policy answer
 RULES_ARTICLE = 30  # 施行、有效期、就高从优不重复、废止
-RULE_KINDS = ("ask.overlap", "ask.old_policy", "ask.validity")
+RULE_KINDS = ("ask.overlap", "ask.old_policy", "ask.validity", "ask.funding_source")
 NOT_COVERED_RELATED = 2  # articles named as related in a not-covered reply
 
 
@@ -25,7 +25,7 @@ def asks_the_rules(turn: Turn) -> bool:
     f = turn.frame
     if f.search.reason is not None or f.article_lookup is not None:
         return False
-    if "ask.overlap" in f.kinds or "ask.old_policy" in f.kinds:
+    if {"ask.overlap", "ask.old_policy", "ask.funding_source"} & f.kinds:
         return True
     # a date question about this policy itself: no recognition, no other programme's topic
     return "ask.validity" in f.kinds and not f.named and (not f.names_a_topic or f.top_article == RULES_ARTICLE)

@@ -8,6 +8,7 @@ from bot.dialogue.handlers.answers import (
     NOT_COVERED_RELATED,
 )
 from bot.dialogue.nlu import moves
+from bot.dialogue.nlu.levels import negated_before
 from bot.dialogue.report import first_clause_citation
 from bot.dialogue.turn import Decision, Turn
 
@@ -44,7 +45,7 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
     this policy's own measures (the rights and procedures of Art. 22, 23, 29: articles with no
     money item) stay answered."""
     f = turn.frame
-    if not f.is_question() or moves.is_move("asks_support", f.text):
+    if not f.is_question() or _asks_support(f.text):
         return False
     top = f.top_article
     candidates = set(articles_named(turn)) | ({top} if top else set())
@@ -63,6 +64,11 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
         return False
     return unanswered("ask.foreign_matter") or (
         bool(turn.catalogue.entries_for_article(top)) and unanswered("ask.procedure_elsewhere"))
+
+
+def _asks_support(text: str) -> bool:
+    """Whether the message asks for this policy's support ("想问的不是奖补" does not)."""
+    return any(not negated_before(text, m.start()) for m in moves.finditer("asks_support", text))
 
 
 def _asks_an_input_value(turn: Turn) -> bool:

@@ -75,6 +75,7 @@ class FigureReading:
     itemised: set[str] = field(default_factory=set)  # figures given as several items
     deductions: dict[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict)  # figure -> (total, parts off)
     summed: dict[str, tuple[int, ...]] = field(default_factory=dict)  # parts added into a figure
+    parts: dict[str, tuple[int, ...]] = field(default_factory=dict)  # every amount read for a figure, in order
     approximate: list[FigureMention] = field(default_factory=list)  # with a role, 约200万
     invalid: list[FigureMention] = field(default_factory=list)  # with a role: -300万, 200-300万, 0
     unassigned: list[FigureMention] = field(default_factory=list)  # money with no cue at all
@@ -231,10 +232,33 @@ def read_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> FigureRe
     return reading
 
 
-def _several(text: str, figure, values: list[int]) -> tuple[list[int], bool]:
+def _revised(text: str) -> bool:
+    """"1000万，不对，1200万", "从400万增加到800万", "原来800万，后来实际成交500万": the last counts."""
+    return any(_LEX.search(name, text) for name in ("correction", "change_from_to", "revision"))
+
+
+def _year_labels(text: str, parts: list[FigureMention]) -> list[str] | None:
+    """The year each amount is labelled with ("2023年投入400万", "第二年600万", "去年…"), or None
+    unless every one of them is labelled."""
+    labels = []
+    for fm in parts:
+        found = list(_LEX.finditer("year_label.any", text[max(0, fm.mention.start - YEAR_LABEL_WINDOW):fm.mention.start]))
+        if not found:
+            return None
+        labels.append(found[-1].group(0))  # the label nearest the amount
+    return labels
+
+
+def _several(text: str, figure, values: list[int], parts: list[FigureMention]) -> tuple[list[int], bool]:
     """Several amounts of one single-value figure: (values to keep, whether they are items)."""
-    if _LEX.search("correction", text) or _LEX.search("change_from_to", text):
-        return values[-1:], False  # "1000万，不对，1200万", "从400万增加到800万"
+    if _revised(text):
+        return values[-1:], False
+    years = _year_labels(text, parts)
+    if years and len(set(years)) == len(years):  # one amount per year
+        if figure.by_year == "sum":
+            return [sum(values)], False  # "拨款分三年到位：第一年400万，第二年600万…": one project's
+        if figure.by_year == "items":
+            return values, True  # "2023年投入400万，2024年投入700万": each year its own benefit
     if figure.several == "sum" and _LEX.search("period_part", text):
         return [sum(values)], False  # "四个季度分别是…": parts of the year's figure
     if _LEX.search("item_marker", text) or _stated_count(text) == len(values):
@@ -283,18 +307,21 @@ def _collect_values(text: str, catalogue: Catalogue, reading: FigureReading) -> 
             values = values * count
             reading.itemised.add(key)
         elif figure.multiple:
-            if len(values) > 1:
+            if len(values) > 1 and _revised(text) and not _LEX.search("item_marker", text):
+                values = values[-1:]  # "合同登记额原来800万，后来实际成交额500万": one deal
+            elif len(values) > 1:
                 reading.itemised.add(key)
-        elif len(values) > 1 and figure.of_last_year and (last := _last_years(text, parts)) is not None:
+        elif len(values) > 1 and figure.by_year == "last_year" and (last := _last_years(text, parts)) is not None:
             values = [last]  # "前年研发投入800万，去年研发投入1200万"
         elif len(values) > 1:
-            kept, items = _several(text, figure, values)
+            kept, items = _several(text, figure, values, parts)
             if items:
                 reading.itemised.add(key)
             elif len(kept) == 1 and kept[0] == sum(values) and figure.several == "sum":
                 reading.summed[key] = tuple(values)
             values = kept
         reading.values[key] = tuple(values)
+        reading.parts[key] = tuple(fm.value for fm in parts)
         first, last = fms[0], fms[-1]
         start = min(first.cue[0] if first.cue else first.mention.start, first.mention.start)
         reading.words[key] = text[start: max(last.mention.end, last.cue[1] if last.cue else 0)].strip()

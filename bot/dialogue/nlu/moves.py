@@ -82,7 +82,7 @@ def looks_like_question(text: str) -> bool:
 
 
 QUESTION_KINDS = ("how_much", "asks_amount", "total", "ask.when", "ask.validity", "ask.overlap", "ask.old_policy",
-                  "ask.who", "ask.procedure")
+                  "ask.funding_source", "ask.who", "ask.procedure")
 
 
 def question_kinds(text: str) -> frozenset[str]:
