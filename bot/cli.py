@@ -203,10 +203,11 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, help="进程数")] = 1,
 ) -> None:
-    """Web chat (/), helpdesk copilot (/copilot), HTTP API (/api, docs at /docs)."""
-    from bot.web.app import serve as run_server
+    """Web chat (/), helpdesk copilot (/copilot), HTTP API (/api, docs at /docs); the Telegram
+    webhook too when TELEGRAM_BOT_TOKEN and POLICYBOT_TELEGRAM_WEBHOOK_URL are set."""
+    from bot.serve import serve as run_server
 
-    run_server(_settings(), host=host, port=port, workers=workers)
+    raise typer.Exit(run_server(_settings(), host=host, port=port, workers=workers))
 
 
 staff_app = typer.Typer(add_completion=False, no_args_is_help=True, help="客服工作台账号")
@@ -218,7 +219,7 @@ def _accounts():
     from bot.web.store import WebStore
 
     settings = _settings()
-    return Accounts(WebStore(settings.web_db), settings)
+    return Accounts(WebStore.for_settings(settings), settings)
 
 
 @staff_app.command("add")

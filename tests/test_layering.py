@@ -14,7 +14,8 @@ CASES = [
     ("retrieval", FRONT_END_AND_LLM),
     ("retrieval.corpus", FRONT_END_AND_LLM),
     ("bot.dialogue", ("telegram", "fastapi", "uvicorn", "bot.telegram_app", "bot.web", "bot.replay", "bot.cli")),
-    ("bot.web", ("telegram", "bot.telegram", "bot.telegram_app", "bot.replay", "bot.cli", "playwright")),
+    ("bot.web", ("telegram", "bot.telegram", "bot.telegram_app", "bot.replay", "bot.cli", "bot.serve", "playwright")),
+    ("bot.telegram", ("fastapi", "starlette", "uvicorn", "bot.web", "bot.serve", "bot.replay", "bot.cli")),
 ]
 
 

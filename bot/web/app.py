@@ -1,19 +1,19 @@
 """`policybot serve`: the web chat (`/`), the helpdesk copilot (`/copilot`) and the HTTP API (§6).
 
 Usage:
-    policybot serve [--host 127.0.0.1 --port 8000] [--workers N]
+    policybot serve [--host 127.0.0.1 --port 8000] [--workers N]     # bot/serve.py runs uvicorn
     # in code and tests: the Assistant and the settings are passed in, never looked up
     app = create_app(build_assistant(settings), settings)
     uvicorn.run(app, host="127.0.0.1", port=8000)
 
 Layout of bot/web/:
-    app.py       create_app(), serve() and the uvicorn worker factory
+    app.py       create_app()
     api.py       the JSON API          chat.py     the web chat pages
     copilot.py   staff pages + API     auth.py     accounts, logins, lockout, CSRF
     turns.py     one turn: session namespaces, option checks
     render.py    Reply -> what a page shows        drafts.py  threads, drafts, Markdown export
     security.py  size limit, rate limit, CSP and headers, access log
-    errors.py    the error tree and handlers       store.py   web.sqlite3
+    errors.py    the error tree and handlers       store.py   web.sqlite3 or PostgreSQL
     templates/   Jinja2 (autoescape)               static/    CSS and the little JS (no build step)
 """
 
@@ -23,7 +23,8 @@ import importlib.util
 import logging
 import threading
 import time
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -52,10 +53,10 @@ class AppState:
 
         self.assistant = assistant
         self.settings = settings
-        self.store = WebStore(settings.web_db)
+        self.store = WebStore.for_settings(settings)
         self.turns = Turns(assistant, self.store)
         self.accounts = Accounts(self.store, settings)
-        self.secret = load_secret(settings.data_dir)
+        self.secret = load_secret(settings.data_dir, self.store)
         self.policy = load_policy()
         self.catalogue = load_catalogue()
         self.templates = templates()
@@ -98,13 +99,21 @@ def _swagger_dir() -> Path | None:
     return path if (path / "swagger-ui-bundle.js").exists() else None
 
 
-def create_app(assistant: Assistant, settings, *, rate_limit: bool = True) -> FastAPI:
+def create_app(assistant: Assistant, settings, *, rate_limit: bool = True, routes: Sequence = (),
+               lifespans: Sequence[Callable[[], AbstractAsyncContextManager]] = (),
+               unguarded: Sequence[str] = ()) -> FastAPI:
+    """The web app. What another front end adds (bot/serve.py: the Telegram webhook) comes in as
+    `routes` (Starlette routes), `lifespans` (entered after start-up, left before shutdown) and
+    `unguarded` paths, which skip the size and rate limits (they authenticate and limit themselves)."""
     state = AppState(assistant, settings, rate_limit=rate_limit)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         threading.Thread(target=state.warm_up, name="policybot-warm-up", daemon=True).start()
-        yield
+        async with AsyncExitStack() as stack:
+            for extra in lifespans:
+                await stack.enter_async_context(extra())
+            yield
 
     app = FastAPI(
         title="policybot 政策助手 API",
@@ -116,6 +125,7 @@ def create_app(assistant: Assistant, settings, *, rate_limit: bool = True) -> Fa
     app.state.web = state
     app.state.templates = state.templates
     errors.install(app)
+    app.router.routes[0:0] = list(routes)  # before ours: the composition root checked they clash with none
     app.include_router(api.build_router(state))
     app.include_router(chat.build_router(state))
     for router in copilot.build_routers(state):
@@ -130,35 +140,6 @@ def create_app(assistant: Assistant, settings, *, rate_limit: bool = True) -> Fa
         return HTMLResponse(state.templates.get_template("docs.html").render(swagger=swagger is not None))
 
     error_template = state.templates.get_template("error.html")
-    app.add_middleware(Guard, limiter=state.limiter,
+    app.add_middleware(Guard, limiter=state.limiter, unguarded=tuple(unguarded),
                        error_page=lambda status, message: error_template.render(status=status, message=message))
     return app
-
-
-def app_from_env() -> FastAPI:
-    """The uvicorn factory for `--workers N`: each worker reads the environment itself."""
-    from bot.config import load_settings
-    from bot.dialogue.assistant import build_assistant
-
-    settings = load_settings()
-    return create_app(build_assistant(settings), settings)
-
-
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("jieba", "chromadb", "httpx", "httpcore", "multipart", "python_multipart"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def serve(settings, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    import uvicorn
-
-    _logging()
-    print(f"policybot 网页版：http://{host}:{port}/  （客服工作台 /copilot，接口文档 /docs；Ctrl+C 停止）", flush=True)
-    common = dict(host=host, port=port, access_log=False, log_config=None, server_header=False)
-    if workers > 1:
-        uvicorn.run("bot.web.app:app_from_env", factory=True, workers=workers, **common)
-        return
-    from bot.dialogue.assistant import build_assistant
-
-    uvicorn.run(create_app(build_assistant(settings), settings), **common)

@@ -89,8 +89,10 @@ def _json_wanted(path: str, headers: dict[bytes, bytes]) -> bool:
 
 
 class Guard:
-    def __init__(self, app, *, limiter: RateLimiter | None, max_body: int = MAX_BODY_BYTES, error_page=None):
+    def __init__(self, app, *, limiter: RateLimiter | None, max_body: int = MAX_BODY_BYTES, error_page=None,
+                 unguarded: tuple[str, ...] = ()):
         self.app = app
+        self.unguarded = frozenset(unguarded)  # exact paths that enforce their own limits (the Telegram webhook)
         self.limiter = limiter
         self.max_body = max_body
         self.error_page = error_page  # (status, message) -> html, for browsers
@@ -149,6 +151,9 @@ class Guard:
 
     async def _handle(self, scope, receive, send):
         path = scope["path"]
+        if path in self.unguarded:
+            await self.app(scope, receive, send)
+            return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         declared = headers.get(b"content-length")
         if declared is not None:
