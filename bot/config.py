@@ -14,6 +14,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".policybot"), alias="POLICYBOT_DATA_DIR")
     telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str | None = Field(default=None, alias="TELEGRAM_API_BASE_URL")
+    # the public HTTPS URL Telegram posts updates to; with a token, `policybot serve` (every worker)
+    # answers it at this URL's path (bot/serve.py) instead of `policybot telegram` polling
+    telegram_webhook_url: str | None = Field(default=None, alias="POLICYBOT_TELEGRAM_WEBHOOK_URL")
     openai_api_key: str | None = Field(default=None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
     llm_model: str | None = Field(default=None, alias="POLICYBOT_LLM_MODEL")
