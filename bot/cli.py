@@ -210,6 +210,7 @@ def serve(
     raise typer.Exit(run_server(_settings(), host=host, port=port, workers=workers))
 
 
+STAFF_STORE_FAILED = "无法读写客服账号（{error}）。请检查数据目录是否可写，或 POLICYBOT_DATABASE_URL 指向的数据库是否可用，然后重试。"
 staff_app = typer.Typer(add_completion=False, no_args_is_help=True, help="客服工作台账号")
 app.add_typer(staff_app, name="staff")
 
@@ -239,19 +240,28 @@ def staff_add(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("密码", hide_input=True, confirmation_prompt="再输入一次")
+    from bot.storage import StoreError
+
     try:
         created = accounts.add(name, password)
     except AccountError as exc:
         _fail(f"{exc}，请重新运行 policybot staff add {name}。")
+    except StoreError as exc:
+        _fail(STAFF_STORE_FAILED.format(error=exc), code=1)
     typer.echo(f"已{'创建' if created else '更新'}客服账号 {name}：登录地址 /copilot/login")
 
 
 @staff_app.command("remove")
 def staff_remove(name: Annotated[str, typer.Argument(help="用户名")]) -> None:
     """Delete a copilot account with its logins and its cases."""
-    existed, cases = _accounts().remove(name)
+    from bot.storage import StoreError
+
+    try:
+        existed, cases = _accounts().remove(name)
+    except StoreError as exc:
+        _fail(STAFF_STORE_FAILED.format(error=exc), code=1)
     if not existed:
-        _fail(f"没有客服账号 {name}（现有账号可查看数据目录中的 web.sqlite3，或重新 staff add）。")
+        _fail(f"没有客服账号 {name}（请检查用户名的拼写，或用 policybot staff add 新建）。")
     typer.echo(f"已删除客服账号 {name}（及其 {cases} 个案例）")
 
 
@@ -260,7 +270,8 @@ def purge(
     days: Annotated[float | None, typer.Option("--days", help="保留天数（默认 POLICYBOT_RETENTION_DAYS，30）")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Delete sessions, Telegram records and corrupt copies older than the retention period."""
+    """Delete sessions, web chat/API transcripts, Telegram records and corrupt copies older than the
+    retention period (copilot cases stay until deleted)."""
     _quiet_logs()
     from bot.retention import purge as run_purge
     from bot.storage import StoreError
@@ -276,7 +287,7 @@ def purge(
         return
     telegram = sum((report.get("telegram") or {}).values())
     typer.echo(f"已删除超过 {report['retention_days']:g} 天的记录：会话 {report['sessions']} 个，"
-               f"Telegram 记录 {telegram} 条，损坏副本 {report['corrupt_copies']} 个。")
+               f"网页对话 {report['web']} 个，Telegram 记录 {telegram} 条，损坏副本 {report['corrupt_copies']} 个。")
 
 
 @app.command()
