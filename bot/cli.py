@@ -298,6 +298,8 @@ def bench(
     cold_runs: Annotated[int, typer.Option("--cold-runs", min=1)] = 3,
     sessions: Annotated[int, typer.Option("--sessions", min=1, help="每个工作进程的五轮对话数")] = 100,
     tg_updates: Annotated[int, typer.Option("--tg-updates", min=1)] = 200,
+    http_clients: Annotated[int, typer.Option("--http-clients", min=1, help="并发客户端数")] = 8,
+    http_sessions: Annotated[int, typer.Option("--http-sessions", min=1, help="每次 HTTP 测量的五轮对话数")] = 80,
 ) -> None:
     """Speed and scale figures, each beside a same-run reference (a BM25-only search)."""
     _quiet_logs()
@@ -308,7 +310,7 @@ def bench(
         settings = settings.model_copy(update={"database_url": database_url})
     progress = None if as_json else (lambda message: typer.echo(f"… {message}", err=True))
     report = run_bench(settings, turns=turns, cold_runs=cold_runs, sessions=sessions, tg_updates=tg_updates,
-                       progress=progress)
+                       http_clients=http_clients, http_dialogues=http_sessions, progress=progress)
     if as_json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
         return
