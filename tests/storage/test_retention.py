@@ -12,9 +12,9 @@ import time
 import pytest
 
 from bot.config import Settings
+from bot.dialogue.reply import Reply
 from bot.dialogue.store import PostgresSessionStore, SqliteSessionStore
 from bot.retention import purge
-from bot.dialogue.reply import Reply
 from bot.telegram.store import Prompt, TelegramStore
 from bot.web.store import WebStore
 from tests.storage.conftest import cli_env, run_cli
