@@ -154,10 +154,20 @@ class WebStore:
             return None
         return [Option.model_validate(o) for o in json.loads(rows[0][0])]
 
+    def last_turn(self, session: str) -> tuple[list[Option] | None, str | None, Reply | None]:
+        """(options of the last reply or None when never answered, the last request id, its reply):
+        what a turn needs to know before it runs, in one read."""
+        rows = self._read("SELECT options, request_id, reply FROM last_options WHERE session = ?", (session,))
+        if not rows:
+            return None, None, None
+        options, request_id, reply = rows[0]
+        return ([Option.model_validate(o) for o in json.loads(options)], request_id,
+                Reply.model_validate_json(reply) if reply else None)
+
     def answered(self, session: str, request_id: str) -> Reply | None:
         """The reply already given to `request_id`, when it was the session's last request."""
-        rows = self._read("SELECT reply FROM last_options WHERE session = ? AND request_id = ?", (session, request_id))
-        return Reply.model_validate_json(rows[0][0]) if rows and rows[0][0] else None
+        _, last, reply = self.last_turn(session)
+        return reply if last == request_id else None
 
     def set_last_options(self, session: str, options: list[Option], *, request_id: str | None = None,
                          reply: Reply | None = None) -> None:

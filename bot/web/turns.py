@@ -89,13 +89,12 @@ class Turns:
         `request_id` names the request: the session's last one, sent again, is answered from the
         store without a second turn."""
         with self.store.locked(session):
-            if request_id:
-                done = self.store.answered(session, request_id)
-                if done is not None:
-                    return done, None
+            offered, last_request, last_reply = self.store.last_turn(session)
+            if request_id and request_id == last_request and last_reply is not None:
+                return last_reply, None
             pressed = None
             if choice is not None:
-                offered = self.store.last_options(session) or []
+                offered = offered or []
                 pressed = resolve(choice, offered)
                 if pressed is None:
                     raise ChoiceNotOffered(offered)
