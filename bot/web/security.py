@@ -2,7 +2,9 @@
 
 1. request size: a declared Content-Length over 64 KB → 413 at once; a streamed body is counted
    as it arrives and stopped at the limit (413 through the normal error handler);
-2. per-client rate limit (`RateLimiter`, a token bucket per client address);
+2. per-client rate limit (`RateLimiter`, a token bucket per client address, per worker);
+   Paths given as `unguarded` (the Telegram webhook, which checks its secret and its own 1 MB
+   limit, and whose one client is Telegram) skip 1 and 2;
 3. security headers on every answer: a strict Content-Security-Policy (scripts and styles from
    this server only, no inline script, no framing), nosniff, no referrer, no-store for pages
    and API answers;

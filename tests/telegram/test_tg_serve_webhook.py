@@ -106,3 +106,34 @@ def test_serve_refuses_a_webhook_url_without_a_token_or_with_a_clashing_path(tmp
         proc = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--port", str(free_port())],
                               env=cli_env(tmp_path, **env), cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 1 and words in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_the_webhook_route_checks_its_calls_and_is_outside_the_web_limits(fake_tg, tmp_path, engine):
+    """In the web app: a wrong secret 403, GET 405, bad JSON 400, over 1 MB 413; an update bigger
+    than the web's 64 KB is taken, and Telegram's deliveries are not rate-limited like a web client."""
+    import httpx
+    from web_harness import serve_in_thread
+
+    from bot.config import Settings
+    from bot.serve import build_app
+
+    settings = Settings(POLICYBOT_DATA_DIR=tmp_path / "data", TELEGRAM_BOT_TOKEN=fake_tg.token,
+                        TELEGRAM_API_BASE_URL=fake_tg.base_url, POLICYBOT_TELEGRAM_WEBHOOK_URL="https://bot.example.org/tg/hook",
+                        POLICYBOT_RATE_LIMIT_BURST=3, POLICYBOT_RATE_LIMIT_PER_S=0.1)
+    with serve_in_thread(build_app(settings, assistant=engine)) as base:
+        fake_tg.wait_until(lambda: fake_tg.webhook is not None, timeout=15, what="setWebhook")
+        secret = {"X-Telegram-Bot-Api-Secret-Token": webhook_secret(fake_tg.token), "Content-Type": "application/json"}
+        http = httpx.Client(base_url=base, timeout=30)
+        assert http.post("/tg/hook", content=update(1, 5, "echo:x"), headers={"X-Telegram-Bot-Api-Secret-Token": "no"}).status_code == 403
+        assert http.get("/tg/hook").status_code == 405
+        assert http.post("/tg/hook", content=b"{oops", headers=secret).status_code == 400
+        assert http.post("/tg/hook", content=b"x" * (1 << 20 | 1), headers=secret).status_code == 413
+        big = json.loads(update(2, 5, "echo:大"))
+        big["padding"] = "长" * 40_000  # ~120 KB: over the web's 64 KB, a legal update
+        statuses = [http.post("/tg/hook", content=json.dumps(big).encode(), headers=secret).status_code]
+        statuses += [http.post("/tg/hook", content=update(10 + n, 6, f"echo:{n}"), headers=secret).status_code
+                     for n in range(8)]
+        assert statuses == [200] * 9  # 9 posts at once, a burst of 3 for a web client
+        assert 429 in [http.get("/api/articles").status_code for _ in range(8)]  # the web's own limit still holds
+        fake_tg.wait_until(lambda: len(fake_tg.texts(6)) >= 8 and fake_tg.texts(5), timeout=20, what="the replies")
+        assert fake_tg.texts(6) == [str(n) for n in range(8)] and fake_tg.texts(5) == ["大"]
