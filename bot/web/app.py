@@ -33,6 +33,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader
 
 from bot.dialogue.assistant import Assistant
+from bot.storage.errors import StoreError
 from bot.web import api, chat, copilot, errors
 from bot.web.auth import Accounts, load_secret
 from bot.web.security import Guard, RateLimiter
@@ -56,13 +57,24 @@ class AppState:
         self.store = WebStore.for_settings(settings)
         self.turns = Turns(assistant, self.store)
         self.accounts = Accounts(self.store, settings)
-        self.secret = load_secret(settings.data_dir, self.store)
+        self._secret: bytes | None = None
+        self._secret_guard = threading.Lock()
         self.policy = load_policy()
         self.catalogue = load_catalogue()
         self.templates = templates()
         self.ready = threading.Event()
         self.warm_error = ""
         self.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst) if rate_limit else None
+
+    @property
+    def secret(self) -> bytes:
+        """The form-signing key, loaded at first use: a worker starts (and answers 503 for what needs
+        the store) while its database is down, and recovers by itself when it is back."""
+        if self._secret is None:
+            with self._secret_guard:
+                if self._secret is None:
+                    self._secret = load_secret(self.settings.data_dir, self.store)
+        return self._secret
 
     def warm_up(self) -> None:
         """Load the retrieval index (building it on a fresh data dir) with one throw-away turn."""
@@ -72,8 +84,11 @@ class AppState:
                 hook()
             else:
                 sid = "warmup-" + self.assistant.new_session_id()
-                self.assistant.turn(sid, WARM_UP_TEXT)
-                self.assistant.delete_session(sid)
+                self.assistant.turn(sid, WARM_UP_TEXT)  # answers even with the store down (unsaved)
+                try:
+                    self.assistant.delete_session(sid)
+                except StoreError as exc:  # the index is loaded all the same; the store is the turns' business
+                    log.warning("warm-up session not deleted: %s", exc)
             self.ready.set()
         except Exception as exc:  # healthz reports it; the turns themselves still answer politely
             self.warm_error = type(exc).__name__

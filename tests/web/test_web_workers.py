@@ -296,3 +296,29 @@ def test_request_ids_are_per_session_and_bad_ones_refused(four_workers, database
     bad = http.post("/api/turn", json={"session": "rid-1", "text": "x", "request_id": "有 空格"})
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_request" and "request_id" in bad.json()["error"]
     assert stored_turns(database, "api-rid-1") == 1
+
+
+def test_workers_start_while_their_database_is_missing_answer_503_and_recover(pg_server, built, tmp_path):
+    """A database that is down (here: not created yet) does not stop the workers: turns get 503
+    store_unavailable with a Chinese message and Retry-After, and once it is there they are answered,
+    with no restart."""
+    import psycopg
+
+    url = pg_server.url("comes_later")
+    with ServeProcess(linked_data_dir(tmp_path / "data", built), workers=2, database_url=url, log=tmp_path / "serve.log",
+                      POLICYBOT_STORE_BUSY_TIMEOUT_S="1") as server:
+        http = httpx.Client(base_url=server.base, timeout=30)
+        down = http.post("/api/turn", json={"session": "late-1", "text": "高企能拿多少", "request_id": "a"})
+        assert down.status_code == 503 and down.headers["retry-after"] == "2", down.text
+        assert down.json()["code"] == "store_unavailable" and "请稍后重发" in down.json()["error"]
+        assert http.get("/").status_code == 503  # a page that needs the form key: the same, as a page
+        with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+            conn.execute('CREATE DATABASE "comes_later"')
+        deadline = time.monotonic() + 60
+        status = 503
+        while status == 503 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            status = http.post("/api/turn", json={"session": "late-1", "text": "高企能拿多少", "request_id": "a"}).status_code
+        assert status == 200
+        assert "30万元" in http.post("/api/turn", json={"session": "late-1", "text": "高企能拿多少"}).json()["reply"]
+        assert len(server.worker_pids()) == 2 and "Traceback" not in server.log()
