@@ -30,9 +30,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="鄂尔多斯
 
 
 def _settings():
-    from bot.config import load_settings
+    from bot.config import SettingsError, load_settings
 
-    return load_settings()
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        _fail(str(exc))
 
 
 def _engine(memory: bool = False):

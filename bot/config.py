@@ -54,5 +54,16 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
 
+class SettingsError(ValueError):
+    """An environment variable with a value the settings cannot take; the message (Chinese) names it."""
+
+
 def load_settings() -> Settings:
-    return Settings()
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        names = "、".join(str(e["loc"][0]) for e in exc.errors() if e.get("loc")) or "某个环境变量"
+        raise SettingsError(f"环境变量 {names} 的值不对（{exc.errors()[0].get('msg', '')}）：请改正或删除后重试，"
+                            "各变量的含义见 README 的 Environment 一段。") from None

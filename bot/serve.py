@@ -88,9 +88,10 @@ def build_app(settings, *, assistant=None):
 
 
 def _explain(exc: Exception) -> str:
+    from bot.config import SettingsError
     from bot.storage import StoreError
 
-    if isinstance(exc, ServeError):
+    if isinstance(exc, ServeError | SettingsError):
         return str(exc)
     if isinstance(exc, StoreError):
         return (f"无法打开数据库（{exc}）。请检查 POLICYBOT_DATABASE_URL 指向的 PostgreSQL 是否在运行、"
@@ -129,7 +130,21 @@ def serve(settings, *, host: str = "127.0.0.1", port: int = 8000, workers: int =
     print(f"policybot 网页版：http://{host}:{port}/  （{workers} 个进程；客服工作台 /copilot，接口文档 /docs{extra}；"
           "Ctrl+C 停止）", flush=True)
     if workers > 1:
-        uvicorn.run("bot.serve:app_from_env", factory=True, workers=workers, **common)
-    else:
-        uvicorn.run(app, **common)
+        return _run_workers(workers, common)
+    uvicorn.run(app, **common)
+    return 0
+
+
+def _run_workers(workers: int, common: dict) -> int:
+    """uvicorn's supervisor (what uvicorn.run does for workers > 1), and 1 when it stopped because a
+    worker could not start (uvicorn.run would return as if all was well)."""
+    from uvicorn import Config
+    from uvicorn.supervisors import Multiprocess
+
+    config = Config("bot.serve:app_from_env", factory=True, workers=workers, **common)
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+        print("网页服务的工作进程无法启动，已停止：原因见上面的日志（数据目录、索引或各项设置）。", file=sys.stderr)
+        return 1
     return 0
