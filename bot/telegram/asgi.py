@@ -18,17 +18,23 @@ No web framework here: the composition root (bot/serve.py) mounts it beside the 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlparse
 
-from bot.telegram.app import build_application
+from telegram.error import InvalidToken, TelegramError
+
+from bot.telegram import texts
+from bot.telegram.app import build_application, normalize_base_url
 from bot.telegram.runner import ALLOWED_UPDATES, RedactToken, finish_application, start_application
 from bot.telegram.webhook import MAX_BODY, receive_update, webhook_secret
 
 log = logging.getLogger(__name__)
+RETRY_S = 60.0  # the longest wait between two attempts to reach the Bot API at start-up
 
 
 class TelegramWebhook:
@@ -38,26 +44,53 @@ class TelegramWebhook:
         self.application = build_application(settings, engine, **build_kwargs)
         self.secret = webhook_secret(settings.telegram_bot_token)
         self._token = settings.telegram_bot_token
-        self._live = False
+        self._base_url = settings.telegram_api_base_url
+        self._started = False  # initialized (getMe done, inbox replayed)
+        self._live = False  # setWebhook done and updates being processed
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """The worker's Application from start-up to shutdown (a lifespan)."""
+        """The worker's Application from start-up to shutdown (a lifespan). The Bot API is reached in
+        the background: while it cannot be (network down, Telegram unreachable) the web front end
+        serves as usual and this route answers 503, which Telegram retries; a token Telegram rejects
+        is logged once and the route stays closed."""
         root = logging.getLogger()
         for handler in root.handlers:  # the token never reaches a log line
             if not any(isinstance(f, RedactToken) for f in handler.filters):
                 handler.addFilter(RedactToken(self._token))
-        app = self.application
-        await start_application(app)  # post_init replays what a killed worker left in the inbox
+        starting = asyncio.create_task(self._start(), name="policybot-telegram-start")
         try:
-            await app.bot.set_webhook(url=self.url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES)
-            await app.start()
-            self._live = True
-            log.info("telegram webhook at %s in this worker", self.path)
             yield
         finally:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
             self._live = False
-            await finish_application(app)
+            if self._started:
+                await finish_application(self.application)
+
+    async def _start(self, retry_s: float = RETRY_S) -> None:
+        app = self.application
+        delay = 1.0
+        while True:
+            try:
+                if not self._started:
+                    await start_application(app)  # post_init replays what a killed worker left in the inbox
+                    self._started = True
+                await app.bot.set_webhook(url=self.url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES)
+                await app.start()
+                self._live = True
+                log.info("telegram webhook at %s in this worker", self.path)
+                return
+            except InvalidToken:
+                log.error("%s", texts.INVALID_TOKEN)
+                return
+            except TelegramError as exc:  # the network, or Telegram, for now: try again
+                base = normalize_base_url(self._base_url) or "https://api.telegram.org/bot"
+                log.warning("%s (%s; retrying in %.0f s)", texts.CANNOT_CONNECT.format(url=base), type(exc).__name__,
+                            delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, retry_s)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -73,7 +106,7 @@ class TelegramWebhook:
             if not message.get("more_body"):
                 break
         if not self._live:
-            status = 503  # starting or stopping: Telegram sends it again later
+            status = 503  # not connected to the Bot API yet, or stopping: Telegram sends it again later
         elif too_big:
             status = 413
         else:

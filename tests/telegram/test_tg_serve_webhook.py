@@ -109,8 +109,9 @@ def test_serve_refuses_a_webhook_url_without_a_token_or_with_a_clashing_path(tmp
 
 
 def test_the_webhook_route_checks_its_calls_and_is_outside_the_web_limits(fake_tg, tmp_path, engine):
-    """In the web app: a wrong secret 403, GET 405, bad JSON 400, over 1 MB 413; an update bigger
-    than the web's 64 KB is taken, and Telegram's deliveries are not rate-limited like a web client."""
+    """In the web app: 503 while the Bot API cannot be reached (the web serving meanwhile), then a
+    wrong secret 403, GET 405, bad JSON 400, over 1 MB 413; an update bigger than the web's 64 KB is
+    taken, and Telegram's deliveries are not rate-limited like a web client."""
     import httpx
     from web_harness import serve_in_thread
 
@@ -120,10 +121,13 @@ def test_the_webhook_route_checks_its_calls_and_is_outside_the_web_limits(fake_t
     settings = Settings(POLICYBOT_DATA_DIR=tmp_path / "data", TELEGRAM_BOT_TOKEN=fake_tg.token,
                         TELEGRAM_API_BASE_URL=fake_tg.base_url, POLICYBOT_TELEGRAM_WEBHOOK_URL="https://bot.example.org/tg/hook",
                         POLICYBOT_RATE_LIMIT_BURST=3, POLICYBOT_RATE_LIMIT_PER_S=0.1)
+    fake_tg.fail_next("getMe", 502, "Bad Gateway", times=2)  # the Bot API unreachable at first
     with serve_in_thread(build_app(settings, assistant=engine)) as base:
-        fake_tg.wait_until(lambda: fake_tg.webhook is not None, timeout=15, what="setWebhook")
         secret = {"X-Telegram-Bot-Api-Secret-Token": webhook_secret(fake_tg.token), "Content-Type": "application/json"}
         http = httpx.Client(base_url=base, timeout=30)
+        assert http.get("/api/articles").status_code == 200  # the web serves meanwhile
+        assert http.post("/tg/hook", content=update(1, 5, "echo:早"), headers=secret).status_code == 503  # Telegram retries
+        fake_tg.wait_until(lambda: fake_tg.webhook is not None, timeout=15, what="setWebhook after the retries")
         assert http.post("/tg/hook", content=update(1, 5, "echo:x"), headers={"X-Telegram-Bot-Api-Secret-Token": "no"}).status_code == 403
         assert http.get("/tg/hook").status_code == 405
         assert http.post("/tg/hook", content=b"{oops", headers=secret).status_code == 400
