@@ -14,6 +14,7 @@ the same database URL, through any PostgresDatabase (the web store's and the ses
 that block's transaction; a nested `serialized` block is a savepoint with its own advisory lock. So a
 web turn (the web's rows and the engine's session) commits as one, or not at all, on one
 connection (no second connection is waited for while one is held, so a pool cannot deadlock).
+Work the block hands to another thread is not part of it, and waits for the block's locks.
 
 One pool per database URL and process (`pool_for`), shared by the session, Telegram and web
 stores. Connections are named `policybot-<pid>` (pg_stat_activity shows which worker holds what).
