@@ -104,13 +104,22 @@ class ServeProcess:
             self._log.close()
 
     def __enter__(self) -> ServeProcess:
-        return self.wait_ready()
+        try:
+            return self.wait_ready()
+        except BaseException:  # never leave a server (or its workers) behind a failed start
+            self.__exit__(None, None, None)
+            raise
 
     def __exit__(self, *exc) -> None:
+        workers = [pid for pid in self.worker_pids() if pid != self.proc.pid]  # seen while they are ours
         if self.proc.poll() is None:
-            self.stop()
-        for pid in self.worker_pids():
             try:
+                self.stop()
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if not self._log.closed:
+            self._log.close()
+        for pid in workers:  # a worker the supervisor did not stop
+            if Path(f"/proc/{pid}").exists() and "spawn_main" in cmdline(pid):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
