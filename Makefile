@@ -21,10 +21,11 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # The web chat and copilot on http://$(HOST):$(PORT) (serve prints the address); the Telegram bot
-# beside it when TELEGRAM_BOT_TOKEN is set (stopped with the server).
+# beside it when TELEGRAM_BOT_TOKEN is set (stopped with the server): polling, or, when
+# POLICYBOT_TELEGRAM_WEBHOOK_URL is set too, the webhook served by `policybot serve` itself.
 run: $(STAMP)
 	$(BIN)/policybot index
-	@if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then \
+	@if [ -n "$$TELEGRAM_BOT_TOKEN" ] && [ -z "$$POLICYBOT_TELEGRAM_WEBHOOK_URL" ]; then \
 		$(BIN)/policybot telegram & tg=$$!; \
 		trap 'kill $$tg 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/policybot serve --host $(HOST) --port $(PORT); \

@@ -30,9 +30,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="鄂尔多斯
 
 
 def _settings():
-    from bot.config import load_settings
+    from bot.config import SettingsError, load_settings
 
-    return load_settings()
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        _fail(str(exc))
 
 
 def _engine(memory: bool = False):
@@ -239,12 +242,14 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, help="进程数")] = 1,
 ) -> None:
-    """Web chat (/), helpdesk copilot (/copilot), HTTP API (/api, docs at /docs)."""
-    from bot.web.app import serve as run_server
+    """Web chat (/), helpdesk copilot (/copilot), HTTP API (/api, docs at /docs); the Telegram
+    webhook too when TELEGRAM_BOT_TOKEN and POLICYBOT_TELEGRAM_WEBHOOK_URL are set."""
+    from bot.serve import serve as run_server
 
-    run_server(_settings(), host=host, port=port, workers=workers)
+    raise typer.Exit(run_server(_settings(), host=host, port=port, workers=workers))
 
 
+STAFF_STORE_FAILED = "无法读写客服账号（{error}）。请检查数据目录是否可写，或 POLICYBOT_DATABASE_URL 指向的数据库是否可用，然后重试。"
 staff_app = typer.Typer(add_completion=False, no_args_is_help=True, help="客服工作台账号")
 app.add_typer(staff_app, name="staff")
 
@@ -254,7 +259,7 @@ def _accounts():
     from bot.web.store import WebStore
 
     settings = _settings()
-    return Accounts(WebStore(settings.web_db), settings)
+    return Accounts(WebStore.for_settings(settings), settings)
 
 
 @staff_app.command("add")
@@ -274,19 +279,28 @@ def staff_add(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("密码", hide_input=True, confirmation_prompt="再输入一次")
+    from bot.storage import StoreError
+
     try:
         created = accounts.add(name, password)
     except AccountError as exc:
         _fail(f"{exc}，请重新运行 policybot staff add {name}。")
+    except StoreError as exc:
+        _fail(STAFF_STORE_FAILED.format(error=exc), code=1)
     typer.echo(f"已{'创建' if created else '更新'}客服账号 {name}：登录地址 /copilot/login")
 
 
 @staff_app.command("remove")
 def staff_remove(name: Annotated[str, typer.Argument(help="用户名")]) -> None:
     """Delete a copilot account with its logins and its cases."""
-    existed, cases = _accounts().remove(name)
+    from bot.storage import StoreError
+
+    try:
+        existed, cases = _accounts().remove(name)
+    except StoreError as exc:
+        _fail(STAFF_STORE_FAILED.format(error=exc), code=1)
     if not existed:
-        _fail(f"没有客服账号 {name}（现有账号可查看数据目录中的 web.sqlite3，或重新 staff add）。")
+        _fail(f"没有客服账号 {name}（请检查用户名的拼写，或用 policybot staff add 新建）。")
     typer.echo(f"已删除客服账号 {name}（及其 {cases} 个案例）")
 
 
@@ -295,7 +309,8 @@ def purge(
     days: Annotated[float | None, typer.Option("--days", help="保留天数（默认 POLICYBOT_RETENTION_DAYS，30）")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Delete sessions, Telegram records and corrupt copies older than the retention period."""
+    """Delete sessions, web chat/API transcripts, Telegram records and corrupt copies older than the
+    retention period (copilot cases stay until deleted)."""
     _quiet_logs()
     from bot.retention import purge as run_purge
     from bot.storage import StoreError
@@ -311,7 +326,7 @@ def purge(
         return
     telegram = sum((report.get("telegram") or {}).values())
     typer.echo(f"已删除超过 {report['retention_days']:g} 天的记录：会话 {report['sessions']} 个，"
-               f"Telegram 记录 {telegram} 条，损坏副本 {report['corrupt_copies']} 个。")
+               f"网页对话 {report['web']} 个，Telegram 记录 {telegram} 条，损坏副本 {report['corrupt_copies']} 个。")
 
 
 @app.command()
@@ -322,6 +337,8 @@ def bench(
     cold_runs: Annotated[int, typer.Option("--cold-runs", min=1)] = 3,
     sessions: Annotated[int, typer.Option("--sessions", min=1, help="每个工作进程的五轮对话数")] = 100,
     tg_updates: Annotated[int, typer.Option("--tg-updates", min=1)] = 200,
+    http_clients: Annotated[int, typer.Option("--http-clients", min=1, help="并发客户端数")] = 8,
+    http_sessions: Annotated[int, typer.Option("--http-sessions", min=1, help="每次 HTTP 测量的五轮对话数")] = 80,
 ) -> None:
     """Speed and scale figures, each beside a same-run reference (a BM25-only search)."""
     _quiet_logs()
@@ -332,7 +349,7 @@ def bench(
         settings = settings.model_copy(update={"database_url": database_url})
     progress = None if as_json else (lambda message: typer.echo(f"… {message}", err=True))
     report = run_bench(settings, turns=turns, cold_runs=cold_runs, sessions=sessions, tg_updates=tg_updates,
-                       progress=progress)
+                       http_clients=http_clients, http_dialogues=http_sessions, progress=progress)
     if as_json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
         return

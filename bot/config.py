@@ -14,6 +14,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".policybot"), alias="POLICYBOT_DATA_DIR")
     telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str | None = Field(default=None, alias="TELEGRAM_API_BASE_URL")
+    # the public HTTPS URL Telegram posts updates to; with a token, `policybot serve` (every worker)
+    # answers it at this URL's path (bot/serve.py) instead of `policybot telegram` polling
+    telegram_webhook_url: str | None = Field(default=None, alias="POLICYBOT_TELEGRAM_WEBHOOK_URL")
     openai_api_key: str | None = Field(default=None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
     llm_model: str | None = Field(default=None, alias="POLICYBOT_LLM_MODEL")
@@ -70,5 +73,16 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
 
+class SettingsError(ValueError):
+    """An environment variable with a value the settings cannot take; the message (Chinese) names it."""
+
+
 def load_settings() -> Settings:
-    return Settings()
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        names = "、".join(str(e["loc"][0]) for e in exc.errors() if e.get("loc")) or "某个环境变量"
+        raise SettingsError(f"环境变量 {names} 的值不对（{exc.errors()[0].get('msg', '')}）：请改正或删除后重试，"
+                            "各变量的含义见 README 的 Environment 一段。") from None

@@ -1,5 +1,6 @@
-"""Retention: sessions, Telegram rows and moved-aside corrupt copies expire after
-POLICYBOT_RETENTION_DAYS (default 30), on either backend.
+"""Retention: sessions, web chat and API transcripts, Telegram rows and moved-aside corrupt copies
+expire after POLICYBOT_RETENTION_DAYS (default 30), on either backend. Copilot cases are staff
+records: they stay until deleted.
 
     policybot purge [--days N] [--json]        # what a daily timer runs (README "Scaling out")
 
@@ -21,6 +22,7 @@ def purge(settings, *, days: float | None = None, now: float | None = None) -> d
     """Delete everything older than the retention period; counts of what went, per kind."""
     from bot.dialogue.store import open_session_store
     from bot.telegram.store import TelegramStore
+    from bot.web.store import WebStore
 
     days = settings.retention_days if days is None else days
     cutoff = (time.time() if now is None else now) - days * DAY
@@ -36,6 +38,14 @@ def purge(settings, *, days: float | None = None, now: float | None = None) -> d
             report["telegram"] = store.purge(cutoff)
         finally:
             store.close()
+    if settings.database_url or settings.web_db.exists():
+        web = WebStore.for_settings(settings)
+        try:
+            report["web"] = web.purge_before(cutoff)
+        finally:
+            web.close()
+    else:
+        report["web"] = 0
     removed = []
     if data_dir.is_dir():
         for path in sorted(data_dir.glob("*.corrupt-*")):

@@ -2,7 +2,8 @@
 
 Usage:
     policybot telegram                                   # long polling
-    policybot telegram --webhook-url URL --port P        # webhook server on 0.0.0.0:P, path of URL
+    policybot telegram --webhook-url URL --port P        # webhook server on 0.0.0.0:P, path of URL (one process)
+    POLICYBOT_TELEGRAM_WEBHOOK_URL=URL policybot serve --workers N   # the webhook in every web worker
     python -m bot.telegram_app [--webhook-url URL --port P]
 
 Environment (read by bot.config.Settings): TELEGRAM_BOT_TOKEN (required), TELEGRAM_API_BASE_URL

@@ -83,6 +83,9 @@ def test_bad_usage_exits_2_without_traceback(cli_env, tmp_path):
     bad.write_text('{"figures": {"rd_investment_last_year": "-5万"}}', encoding="utf-8")
     proc = run(["benefits", str(bad)], cli_env, check_code=2)
     assert "Traceback" not in proc.stderr
+    for command in (["ask", "你好"], ["serve", "--port", "1"], ["purge"]):  # a setting that cannot be taken
+        proc = run(command, {**cli_env, "POLICYBOT_RETENTION_DAYS": "-1"}, check_code=2)
+        assert "Traceback" not in proc.stderr and "POLICYBOT_RETENTION_DAYS" in proc.stderr and "请改正" in proc.stderr
 
 
 def test_benefits_profile_file(cli_env, tmp_path):

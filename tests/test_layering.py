@@ -18,7 +18,8 @@ CASES = [
     # LLM mode imports langchain/openai on first use only: deterministic mode never pays for them
     ("bot.llm", ("telegram", "fastapi", "uvicorn", "bot.telegram_app", "bot.web", "bot.cli",
                  "openai", "langchain", "langchain_core", "langchain_openai", "tiktoken")),
-    ("bot.web", ("telegram", "bot.telegram", "bot.telegram_app", "bot.replay", "bot.cli", "playwright")),
+    ("bot.web", ("telegram", "bot.telegram", "bot.telegram_app", "bot.replay", "bot.cli", "bot.serve", "playwright")),
+    ("bot.telegram", ("fastapi", "starlette", "uvicorn", "bot.web", "bot.serve", "bot.replay", "bot.cli")),
 ]
 
 

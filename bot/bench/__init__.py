@@ -11,8 +11,9 @@ Sections (each a function returning a dict; `run_bench` calls them in order):
                 is configured) PostgreSQL: turns/s and p95
     telegram    updates/s through the real Telegram front end and engine against the fake Bot API
                 (tests/fakes, so only from a source tree), rate limits lifted
-    http        POST /api/turn throughput and p95 with N concurrent clients: `bench_http`, a stub
-                until the web API (`policybot serve`) exists; it says so instead of a number
+    http        POST /api/turn throughput and p95 with N concurrent clients against a real
+                `policybot serve` started by the bench, 1 and 4 workers, SQLite and PostgreSQL
+                (http.py)
     rss         peak RSS of this process
 
 Every ratio is (figure / its reference): >1 means slower or bigger than the reference.
@@ -249,21 +250,15 @@ def bench_telegram(settings, updates: int, ref_ms: float) -> dict:
             "ms_per_update": round(per_update, 2), "vs_bm25_p50": round(per_update / ref_ms, 1) if ref_ms else None}
 
 
-def bench_http(settings, clients: int = 8) -> dict:
-    """POST /api/turn throughput and p95 with `clients` concurrent clients against `policybot serve`.
+def bench_http(settings, ref_ms: float, *, clients: int = 8, dialogues: int = 80, progress=None) -> dict:
+    """POST /api/turn with `clients` concurrent clients against `policybot serve` (bot/bench/http.py)."""
+    from bot.bench.http import bench_http as run
 
-    The plug point for the web API: once bot.web exists, start `policybot serve --port P` (1 and
-    4 workers), drive the five-turn dialogue of bot/bench/worker.py from `clients` threads over
-    keep-alive HTTP, and report turns/s, p50/p95/p99 and their ratio to the BM25 reference."""
-    import importlib.util
-
-    if importlib.util.find_spec("bot.web") is None:
-        return {"status": "absent", "note": "Web API（policybot serve 的 POST /api/turn）尚未实现：未测量"}
-    return {"status": "absent", "note": "bot.web 已存在，但本节尚未接入（见 bench_http）：未测量"}
+    return run(settings, project=PROJECT, ref_ms=ref_ms, clients=clients, dialogues=dialogues, progress=progress)
 
 
 def run_bench(settings, *, turns: int = 300, cold_runs: int = 3, sessions: int = 100, tg_updates: int = 200,
-              progress=None) -> dict:
+              http_clients: int = 8, http_dialogues: int = 80, progress=None) -> dict:
     say = progress or (lambda message: None)
     qs = questions()
     say("reference (BM25-only search)")
@@ -277,7 +272,8 @@ def run_bench(settings, *, turns: int = 300, cold_runs: int = 3, sessions: int =
     workers = bench_workers(settings, sessions, ref_ms)
     say("Telegram against the fake Bot API")
     telegram = bench_telegram(settings, tg_updates, ref_ms)
-    http = bench_http(settings)
+    say("HTTP /api/turn (policybot serve, 1 and 4 workers)")
+    http = bench_http(settings, ref_ms, clients=http_clients, dialogues=http_dialogues, progress=progress)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
@@ -310,6 +306,24 @@ def format_report(report: dict) -> str:
                      f"应答 {t['answered']}/{t['updates']}")
     else:
         lines.append(f"Telegram：{t['note']}")
-    lines.append(f"HTTP /api/turn：{report['http']['note']}")
+    h = report["http"]
+    for name in ("sqlite", "postgres"):
+        section = h.get(name)
+        if isinstance(section, str):
+            lines.append(f"HTTP /api/turn（{name}）：{section}")
+            continue
+        for key in ("1_worker", "4_workers"):
+            r = (section or {}).get(key) or {}
+            if "error" in r:
+                lines.append(f"HTTP /api/turn（{name}，{key}）：没有测成：{r['error']}")
+            elif r:
+                lines.append(f"HTTP /api/turn（{name}，{r['workers']} 个进程，{r['clients']} 个客户端）："
+                             f"{r['turns_per_s']} 轮/秒，p50 {r['p50_ms']} / p95 {r['p95_ms']} / p99 {r['p99_ms']} ms"
+                             f"（p95 是参照的 {r.get('p95_vs_bm25_p50')} 倍）；失败 {r['failed']} 轮")
+        if section and section.get("throughput_4_vs_1"):
+            lines.append(f"HTTP /api/turn（{name}）：4 个进程是 1 个的 {section['throughput_4_vs_1']} 倍")
+    for key in ("1_worker", "4_workers"):
+        if h.get(f"postgres_vs_sqlite_{key}"):
+            lines.append(f"HTTP /api/turn：PostgreSQL 是 SQLite 的 {h[f'postgres_vs_sqlite_{key}']} 倍（{key}）")
     lines.append(f"本进程峰值内存：{report['rss']['bench_process_peak_mb']} MB")
     return "\n".join(lines)

@@ -8,8 +8,11 @@
     db.compact()                                                     # make deletions physical (SQLite)
     if db.try_claim(key): ... db.release_claim(key)                  # not waited for; gone if the process dies
 
-The session store (bot/dialogue/store.py) and the Telegram store (bot/telegram/store.py) are
-written once against this interface; backends: sqlite.py, postgres.py (psycopg imported only when
+The session store (bot/dialogue/store.py), the Telegram store (bot/telegram/store.py) and the web
+store (bot/web/store.py) are written once against this interface. On PostgreSQL a `serialized`
+block is the thread's unit of work: every statement the thread runs on the same database inside
+it, through any store, joins its transaction (nested blocks are savepoints), so a web turn and the
+engine's save commit together; on SQLite each file commits on its own. backends: sqlite.py, postgres.py (psycopg imported only when
 POLICYBOT_DATABASE_URL is set). Faults are the tree in errors.py. Schemas: migrations.py.
 Retention: retention.py (`policybot purge`).
 """

@@ -9,8 +9,16 @@ was before that turn. Every connection sets lock_timeout (the busy timeout: past
 statement_timeout and idle_in_transaction_session_timeout (a worker that hangs, or a machine that
 vanishes, cannot hold a session's lock for long).
 
-One pool per database URL and process (`pool_for`), shared by the session store and the
-Telegram store. psycopg is imported only here, so the SQLite default never loads it.
+One unit of work per thread: inside a `serialized` block every statement the same thread runs on
+the same database URL, through any PostgresDatabase (the web store's and the session store's), joins
+that block's transaction; a nested `serialized` block is a savepoint with its own advisory lock. So a
+web turn (the web's rows and the engine's session) commits as one, or not at all, on one
+connection (no second connection is waited for while one is held, so a pool cannot deadlock).
+Work the block hands to another thread is not part of it, and waits for the block's locks.
+
+One pool per database URL and process (`pool_for`), shared by the session, Telegram and web
+stores. Connections are named `policybot-<pid>` (pg_stat_activity shows which worker holds what).
+psycopg is imported only here, so the SQLite default never loads it.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ POOL_MAX = 8
 _MIGRATION_LOCK = 0x706F6C6963790001  # "policy" + 1: one migrator at a time, all components
 _POOLS: dict[tuple[int, str], ConnectionPool] = {}
 _POOLS_GUARD = threading.Lock()
+_AMBIENT = threading.local()  # url -> the connection of this thread's open `serialized` block
 
 
 def lock_id(component: str, key: str) -> int:
@@ -75,7 +84,7 @@ def pool_for(url: str, *, busy_timeout: float = 5.0, max_size: int = POOL_MAX) -
 
             pool = ConnectionPool(
                 url, min_size=1, max_size=max_size, open=False, name="policybot",
-                kwargs={"autocommit": True, "application_name": "policybot", "connect_timeout": 5},
+                kwargs={"autocommit": True, "application_name": f"policybot-{os.getpid()}", "connect_timeout": 5},
                 configure=configure, check=ConnectionPool.check_connection, timeout=busy_timeout + 1,
                 reconnect_timeout=30,
             )
@@ -90,6 +99,13 @@ def close_pools() -> None:
             if pid == os.getpid():
                 pool.close()
         _POOLS.clear()
+
+
+def _ambient() -> dict:
+    held = getattr(_AMBIENT, "held", None)
+    if held is None:
+        held = _AMBIENT.held = {}
+    return held
 
 
 def _sql(statement: str) -> str:
@@ -125,13 +141,26 @@ class PostgresDatabase:
         self._claims_guard = threading.Lock()
 
     @contextmanager
-    def _transaction(self, where: str) -> Iterator[_Transaction]:
+    def _transaction(self, where: str, *, hold: bool = False) -> Iterator[_Transaction]:
+        """A transaction on a pooled connection, or, inside this thread's `serialized` block on the
+        same URL, a savepoint of that block's transaction. `hold`: make this the thread's block."""
         if not self._ready:
             self._migrate()
+        ambient = _ambient().get(self.url)
         try:
+            if ambient is not None:  # a savepoint: rolled back alone if this part fails
+                with ambient.transaction(), ambient.cursor() as cur:
+                    yield _Transaction(cur)
+                return
             with pool_for(self.url, busy_timeout=self.busy_timeout).connection() as conn:
                 with conn.transaction(), conn.cursor() as cur:
-                    yield _Transaction(cur)
+                    if hold:
+                        _ambient()[self.url] = conn
+                    try:
+                        yield _Transaction(cur)
+                    finally:
+                        if hold:
+                            _ambient().pop(self.url, None)
         except psycopg.Error as exc:
             raise classify(exc, f"postgres {self.component} ({where})") from exc
 
@@ -174,7 +203,9 @@ class PostgresDatabase:
 
     @contextmanager
     def serialized(self, key: str) -> Iterator[_Transaction]:
-        with self._transaction("turn") as tx:
+        """One transaction holding `key`'s advisory lock; whatever this thread does on this URL
+        inside it (any store) is part of it, and commits with it."""
+        with self._transaction("turn", hold=True) as tx:
             tx.query("SELECT pg_advisory_xact_lock(?)", (lock_id(self.component, key),))
             yield tx
 

@@ -6,5 +6,7 @@
     processor.py  per-chat ordering and duplicate suppression for concurrently processed updates
     app.py        build_application(): handlers over engine.turn(), error handler
     runner.py     polling / webhook serving, logging (token redaction), run_telegram()
+    webhook.py    the one-process webhook server and receive_update (both webhook routes decide with it)
+    asgi.py       the webhook as an ASGI route: every `policybot serve` worker behind one URL
     flow.mmd      the update flow as a Mermaid diagram
 """

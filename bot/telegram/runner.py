@@ -80,13 +80,13 @@ def configure_logging(settings) -> None:
     protect()  # PTB's DEBUG lines carry user text, httpx's INFO lines the token: floors at every level
 
 
-async def _start(app: Application) -> None:
+async def start_application(app: Application) -> None:
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
 
 
-async def _finish(app: Application) -> None:
+async def finish_application(app: Application) -> None:
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:
@@ -104,7 +104,7 @@ async def serve_polling(
     ready: asyncio.Event | None = None,
 ) -> None:
     """Long polling until `stop` is set; pending updates are finished before returning."""
-    await _start(app)
+    await start_application(app)
     try:
         await app.updater.start_polling(timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
         await app.start()
@@ -115,7 +115,7 @@ async def serve_polling(
         log.info("stopping")
         await app.updater.stop()
     finally:
-        await _finish(app)
+        await finish_application(app)
 
 
 async def serve_webhook(
@@ -130,7 +130,7 @@ async def serve_webhook(
     """setWebhook(webhook_url) and serve it on listen:port until `stop` is set."""
     secret = webhook_secret(app.bot.token)
     server = WebhookServer(app, webhook_url, secret, listen, port)
-    await _start(app)
+    await start_application(app)
     try:
         await app.bot.set_webhook(url=webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
         await server.start()
@@ -141,7 +141,7 @@ async def serve_webhook(
         log.info("stopping")
         await server.stop()
     finally:
-        await _finish(app)
+        await finish_application(app)
     return server
 
 

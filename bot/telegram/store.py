@@ -275,9 +275,9 @@ class TelegramStore:
         ))
 
     def inbox_pending(self) -> list[tuple[int, str]]:
-        """(update_id, update JSON) of every unprocessed update, oldest first, each counted as one
-        more attempt; one that was already replayed MAX_ATTEMPTS times is dropped instead (it
-        probably kills the process)."""
+        """(update_id, update JSON) of every unprocessed update no live worker holds, oldest first,
+        each counted as one more attempt; one that was already replayed MAX_ATTEMPTS times is
+        dropped instead (it probably kills the process)."""
         rows = self._query(
             "SELECT i.update_id, i.data, i.attempts, p.update_id FROM inbox i LEFT JOIN processed p "
             "ON p.bot_id = i.bot_id AND p.update_id = i.update_id WHERE i.bot_id=? ORDER BY i.update_id",
@@ -287,6 +287,8 @@ class TelegramStore:
         for update_id, data, attempts, done in rows:
             if done is not None or update_id in self._seen:  # processed after all
                 dropped.append(update_id)
+            elif self._held_elsewhere(update_id):
+                continue  # a live worker is on it: neither replayed here nor counted as an attempt
             elif attempts >= MAX_ATTEMPTS:
                 log.warning("update %s dropped from the inbox after %d replays", update_id, attempts)
                 dropped.append(update_id)
@@ -297,6 +299,18 @@ class TelegramStore:
             self._write(*(("UPDATE inbox SET attempts = attempts + 1 WHERE bot_id=? AND update_id=?",
                            (self.bot_id, u)) for u, _ in pending))
         return pending
+
+    def _held_elsewhere(self, update_id: int) -> bool:
+        """Another worker holds this update's claim right now (several webhook workers on one
+        database: a worker starting must not replay, count or drop what a live one is answering)."""
+        key = f"update:{self.bot_id}:{update_id}"
+        try:
+            if self.db.try_claim(key):
+                self.db.release_claim(key)
+                return False
+            return True
+        except StoreError:
+            return False
 
     def inbox_drop(self, *update_ids: int) -> None:
         """Out of the inbox without being processed (undecodable, or given up on)."""

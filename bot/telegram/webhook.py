@@ -1,5 +1,7 @@
 """A small asyncio HTTP server that receives Telegram webhook POSTs (stdlib only; PTB's own
-webhook server needs tornado, which this project does not install).
+webhook server needs tornado, which this project does not install). One process: `policybot
+telegram --webhook-url URL --port P`. Several workers behind one URL: the same route as an ASGI
+app inside `policybot serve --workers N` (asgi.py); both decide with `receive_update`.
 
     POST <path of --webhook-url>, header X-Telegram-Bot-Api-Secret-Token: <secret>, body: an Update
     -> 200 once the update is queued for the Application (with inbox.InboxQueue: once it is in the
@@ -29,6 +31,26 @@ _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 4
 
 def webhook_secret(token: str) -> str:
     return hashlib.sha256(b"policybot-webhook:" + token.encode()).hexdigest()[:48]
+
+
+async def receive_update(app: Application, secret: str, method: str, given_secret: str, body: bytes) -> int:
+    """The HTTP status for one webhook call; 200 once the update is queued (with inbox.InboxQueue:
+    once it is in the inbox of the shared store, so a kill -9 cannot lose it)."""
+    if method != "POST":
+        return 405
+    if not hmac.compare_digest(given_secret.encode(), secret.encode()):
+        log.warning("webhook call without the right secret token rejected")
+        return 403
+    if len(body) > MAX_BODY:
+        return 413
+    try:
+        update = Update.de_json(json.loads(body), app.bot)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return 400
+    if update is None:
+        return 400
+    await app.update_queue.put(update)
+    return 200
 
 
 class WebhookServer:
@@ -82,17 +104,8 @@ class WebhookServer:
     async def _route(self, method: str, target: str, headers: dict[str, str], body: bytes) -> int:
         if urlparse(target).path != self.path:
             return 404
-        if method != "POST":
-            return 405
-        if not hmac.compare_digest(headers.get("x-telegram-bot-api-secret-token", ""), self.secret):
-            log.warning("webhook call without the right secret token rejected")
-            return 403
-        try:
-            update = Update.de_json(json.loads(body), self.app.bot)
-        except (ValueError, TypeError, KeyError):
-            return 400
-        await self.app.update_queue.put(update)
-        return 200
+        return await receive_update(self.app, self.secret, method, headers.get("x-telegram-bot-api-secret-token", ""),
+                                    body)
 
     @staticmethod
     async def _respond(writer: asyncio.StreamWriter, status: int, close: bool) -> None:

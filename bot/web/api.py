@@ -1,6 +1,6 @@
 """The HTTP API (CONTRACT.md §6): JSON in, JSON out, no cookies read (so no CSRF surface).
 
-    POST   /api/turn            {"session"?, "text"? | "choice"?}  -> the reply object (§3)
+    POST   /api/turn            {"session"?, "text"? | "choice"?, "request_id"?}  -> the reply object (§3)
     GET    /api/articles                                          -> [{"article", "title"}] ×30
     GET    /api/articles/{n}                                      -> article with clauses, departments
     POST   /api/benefits        {"profile": {...}}                -> {"benefits", "totals", ...}
@@ -36,6 +36,9 @@ class TurnIn(BaseModel):
     session: str | None = Field(default=None, pattern=SESSION_PATTERN, description="会话 ID；不填则新建")
     text: str | None = Field(default=None, max_length=MAX_TEXT, description="用户输入的文字")
     choice: str | None = Field(default=None, max_length=200, description="所选选项的 id 或文字")
+    request_id: str | None = Field(
+        default=None, pattern=SESSION_PATTERN,
+        description="客户端为这一轮取的 ID（可选）：连接中断后带同一 ID 重发，返回第一次的回复，不会重复处理")
 
     @model_validator(mode="after")
     def _one_of(self) -> TurnIn:
@@ -89,7 +92,8 @@ def build_router(app_state) -> APIRouter:
         client_id = body.session or "s-" + secrets.token_urlsafe(12)
         session = "api-" + client_id
         try:
-            reply, _ = await asyncio.to_thread(app_state.turns.turn, session, text=body.text, choice=body.choice)
+            reply, _ = await asyncio.to_thread(app_state.turns.turn, session, text=body.text, choice=body.choice,
+                                               request_id=body.request_id)
         except ChoiceNotOffered as exc:
             raise Unprocessable(str(exc), code="choice_not_offered") from None
         return JSONResponse(reply.model_copy(update={"session": client_id}).to_json_dict())

@@ -1,19 +1,19 @@
 """`policybot serve`: the web chat (`/`), the helpdesk copilot (`/copilot`) and the HTTP API (§6).
 
 Usage:
-    policybot serve [--host 127.0.0.1 --port 8000] [--workers N]
+    policybot serve [--host 127.0.0.1 --port 8000] [--workers N]     # bot/serve.py runs uvicorn
     # in code and tests: the Assistant and the settings are passed in, never looked up
     app = create_app(build_assistant(settings), settings)
     uvicorn.run(app, host="127.0.0.1", port=8000)
 
 Layout of bot/web/:
-    app.py       create_app(), serve() and the uvicorn worker factory
+    app.py       create_app()
     api.py       the JSON API          chat.py     the web chat pages
     copilot.py   staff pages + API     auth.py     accounts, logins, lockout, CSRF
     turns.py     one turn: session namespaces, option checks
     render.py    Reply -> what a page shows        drafts.py  threads, drafts, Markdown export
     security.py  size limit, rate limit, CSP and headers, access log
-    errors.py    the error tree and handlers       store.py   web.sqlite3
+    errors.py    the error tree and handlers       store.py   web.sqlite3 or PostgreSQL
     templates/   Jinja2 (autoescape)               static/    CSS and the little JS (no build step)
 """
 
@@ -23,7 +23,8 @@ import importlib.util
 import logging
 import threading
 import time
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -32,6 +33,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader
 
 from bot.dialogue.assistant import Assistant
+from bot.storage.errors import StoreError
 from bot.web import api, chat, copilot, errors
 from bot.web.auth import Accounts, load_secret
 from bot.web.security import Guard, RateLimiter
@@ -52,16 +54,27 @@ class AppState:
 
         self.assistant = assistant
         self.settings = settings
-        self.store = WebStore(settings.web_db)
+        self.store = WebStore.for_settings(settings)
         self.turns = Turns(assistant, self.store)
         self.accounts = Accounts(self.store, settings)
-        self.secret = load_secret(settings.data_dir)
+        self._secret: bytes | None = None
+        self._secret_guard = threading.Lock()
         self.policy = load_policy()
         self.catalogue = load_catalogue()
         self.templates = templates()
         self.ready = threading.Event()
         self.warm_error = ""
         self.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst) if rate_limit else None
+
+    @property
+    def secret(self) -> bytes:
+        """The form-signing key, loaded at first use: a worker starts (and answers 503 for what needs
+        the store) while its database is down, and recovers by itself when it is back."""
+        if self._secret is None:
+            with self._secret_guard:
+                if self._secret is None:
+                    self._secret = load_secret(self.settings.data_dir, self.store)
+        return self._secret
 
     def warm_up(self) -> None:
         """Load the retrieval index (building it on a fresh data dir) with one throw-away turn."""
@@ -71,8 +84,11 @@ class AppState:
                 hook()
             else:
                 sid = "warmup-" + self.assistant.new_session_id()
-                self.assistant.turn(sid, WARM_UP_TEXT)
-                self.assistant.delete_session(sid)
+                self.assistant.turn(sid, WARM_UP_TEXT)  # answers even with the store down (unsaved)
+                try:
+                    self.assistant.delete_session(sid)
+                except StoreError as exc:  # the index is loaded all the same; the store is the turns' business
+                    log.warning("warm-up session not deleted: %s", exc)
             self.ready.set()
         except Exception as exc:  # healthz reports it; the turns themselves still answer politely
             self.warm_error = type(exc).__name__
@@ -98,13 +114,21 @@ def _swagger_dir() -> Path | None:
     return path if (path / "swagger-ui-bundle.js").exists() else None
 
 
-def create_app(assistant: Assistant, settings, *, rate_limit: bool = True) -> FastAPI:
+def create_app(assistant: Assistant, settings, *, rate_limit: bool = True, routes: Sequence = (),
+               lifespans: Sequence[Callable[[], AbstractAsyncContextManager]] = (),
+               unguarded: Sequence[str] = ()) -> FastAPI:
+    """The web app. What another front end adds (bot/serve.py: the Telegram webhook) comes in as
+    `routes` (Starlette routes), `lifespans` (entered after start-up, left before shutdown) and
+    `unguarded` paths, which skip the size and rate limits (they authenticate and limit themselves)."""
     state = AppState(assistant, settings, rate_limit=rate_limit)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         threading.Thread(target=state.warm_up, name="policybot-warm-up", daemon=True).start()
-        yield
+        async with AsyncExitStack() as stack:
+            for extra in lifespans:
+                await stack.enter_async_context(extra())
+            yield
 
     app = FastAPI(
         title="policybot 政策助手 API",
@@ -116,6 +140,7 @@ def create_app(assistant: Assistant, settings, *, rate_limit: bool = True) -> Fa
     app.state.web = state
     app.state.templates = state.templates
     errors.install(app)
+    app.router.routes[0:0] = list(routes)  # before ours: the composition root checked they clash with none
     app.include_router(api.build_router(state))
     app.include_router(chat.build_router(state))
     for router in copilot.build_routers(state):
@@ -130,35 +155,6 @@ def create_app(assistant: Assistant, settings, *, rate_limit: bool = True) -> Fa
         return HTMLResponse(state.templates.get_template("docs.html").render(swagger=swagger is not None))
 
     error_template = state.templates.get_template("error.html")
-    app.add_middleware(Guard, limiter=state.limiter,
+    app.add_middleware(Guard, limiter=state.limiter, unguarded=tuple(unguarded),
                        error_page=lambda status, message: error_template.render(status=status, message=message))
     return app
-
-
-def app_from_env() -> FastAPI:
-    """The uvicorn factory for `--workers N`: each worker reads the environment itself."""
-    from bot.config import load_settings
-    from bot.dialogue.assistant import build_assistant
-
-    settings = load_settings()
-    return create_app(build_assistant(settings), settings)
-
-
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("jieba", "chromadb", "httpx", "httpcore", "multipart", "python_multipart"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def serve(settings, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    import uvicorn
-
-    _logging()
-    print(f"policybot 网页版：http://{host}:{port}/  （客服工作台 /copilot，接口文档 /docs；Ctrl+C 停止）", flush=True)
-    common = dict(host=host, port=port, access_log=False, log_config=None, server_header=False)
-    if workers > 1:
-        uvicorn.run("bot.web.app:app_from_env", factory=True, workers=workers, **common)
-        return
-    from bot.dialogue.assistant import build_assistant
-
-    uvicorn.run(create_app(build_assistant(settings), settings), **common)

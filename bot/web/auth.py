@@ -13,7 +13,9 @@ name is refused even with the right password.
 
 CSRF: a token tied to something only the real browser has. For a login it is the staff session's
 own random token (stored beside it); before login and in the web chat it is an HMAC of the
-browser's cookie under the server's secret key (`web-secret.key` in the data dir, mode 0600).
+browser's cookie under the server's secret key: `web-secret.key` in the data dir (mode 0600), or,
+with POLICYBOT_DATABASE_URL, a key kept in the shared database, so a form a page from one worker
+signed is accepted by every other worker, on any machine.
 """
 
 from __future__ import annotations
@@ -47,8 +49,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def load_secret(data_dir: Path) -> bytes:
-    """The server's HMAC key, created once (0600) and shared by every worker on the data dir."""
+def load_secret(data_dir: Path, store: WebStore | None = None) -> bytes:
+    """The server's HMAC key, created once: in the shared database when `store` is on PostgreSQL
+    (every worker everywhere), else in the data dir (0600; every worker on this data dir)."""
+    if store is not None and store.backend == "postgres":
+        return store.shared_secret("form-signing-key")
     path = Path(data_dir) / "web-secret.key"
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

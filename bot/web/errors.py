@@ -9,6 +9,9 @@
      ├── TooLarge             413  too_large
      ├── Unprocessable        422  invalid_request, choice_not_offered, bad_profile
      └── TooManyRequests      429  rate_limited, locked_out   (with Retry-After)
+    StoreError (bot/storage)  503  store_unavailable (with Retry-After): the database is busy past the
+                                   busy timeout, full, read-only or down; on PostgreSQL nothing of
+                                   the request was kept, so sending it again is safe
 
 Framework errors are mapped onto the same shape: a body FastAPI cannot parse → 400 bad_json, a
 body that does not fit the model → 422 invalid_request naming the field, an unknown path → 404,
@@ -25,6 +28,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.storage.errors import StoreError
 
 log = logging.getLogger("bot.web")
 
@@ -87,6 +92,8 @@ _STATUS_TEXT = {
     415: ("bad_content_type", "请以 JSON 发送请求（Content-Type: application/json）。"),
     429: ("rate_limited", "请求过于频繁，请稍候再试。"),
 }
+STORE_UNAVAILABLE = ("对话存储暂时不可用（数据库繁忙或无法连接），这条消息可能没有保存。请稍后重发；"
+                     "带同一个 request_id 重发不会被处理两次。")
 INTERNAL = "服务器内部出错了，请稍后再试；如果一直出现，请联系管理员。"
 
 _REASONS = {
@@ -179,6 +186,11 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException):
         code, message = _STATUS_TEXT.get(exc.status_code, ("error", "请求未能完成，请稍后再试。"))
         return respond(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(StoreError)
+    async def _store(request: Request, exc: StoreError):
+        log.error("web store: %s (%s %s)", exc, request.method, route_name(request))  # no user text in it
+        return respond(request, 503, "store_unavailable", STORE_UNAVAILABLE, headers={"Retry-After": "2"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

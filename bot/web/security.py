@@ -2,7 +2,9 @@
 
 1. request size: a declared Content-Length over 64 KB → 413 at once; a streamed body is counted
    as it arrives and stopped at the limit (413 through the normal error handler);
-2. per-client rate limit (`RateLimiter`, a token bucket per client address);
+2. per-client rate limit (`RateLimiter`, a token bucket per client address, per worker);
+   Paths given as `unguarded` (the Telegram webhook, which checks its secret and its own 1 MB
+   limit, and whose one client is Telegram) skip 1 and 2;
 3. security headers on every answer: a strict Content-Security-Policy (scripts and styles from
    this server only, no inline script, no framing), nosniff, no referrer, no-store for pages
    and API answers;
@@ -89,8 +91,10 @@ def _json_wanted(path: str, headers: dict[bytes, bytes]) -> bool:
 
 
 class Guard:
-    def __init__(self, app, *, limiter: RateLimiter | None, max_body: int = MAX_BODY_BYTES, error_page=None):
+    def __init__(self, app, *, limiter: RateLimiter | None, max_body: int = MAX_BODY_BYTES, error_page=None,
+                 unguarded: tuple[str, ...] = ()):
         self.app = app
+        self.unguarded = frozenset(unguarded)  # exact paths that enforce their own limits (the Telegram webhook)
         self.limiter = limiter
         self.max_body = max_body
         self.error_page = error_page  # (status, message) -> html, for browsers
@@ -149,6 +153,9 @@ class Guard:
 
     async def _handle(self, scope, receive, send):
         path = scope["path"]
+        if path in self.unguarded:
+            await self.app(scope, receive, send)
+            return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         declared = headers.get(b"content-length")
         if declared is not None:

@@ -3,7 +3,17 @@
     turns = Turns(assistant, store)
     reply = turns.turn("api-s-1", text="高企能拿多少")
     reply = turns.turn("api-s-1", choice="企业")        # an option's id or its label
+    reply = turns.turn("api-s-1", text="…", request_id="r-7")   # a retry of r-7 gets r-7's reply again
     turns.forget("api-s-1")                            # the engine session and our rows
+
+A turn holds its session in the web store (`WebStore.locked`) from the option check to the last
+row written, in every worker, so turns of one session never interleave wherever they land. On
+PostgreSQL that is one transaction the engine's save joins: a worker killed mid-turn leaves
+neither the engine session nor the web's rows changed, and a turn that committed has recorded its
+request id, so a client that lost the answer (the connection dropped) and sends the request again
+gets that answer, not a second turn. (SQLite, one machine: the engine's file and web.sqlite3
+commit one after the other, so a kill between the two commits can still leave the turn applied
+without its request id.)
 
 Engine sessions are namespaced per surface, so one surface can never reach another's
 conversations (a Telegram chat is `tg-<chat id>`, guessable; the API cannot name it):
@@ -20,8 +30,6 @@ Assistant gets the option's id (the label while there are no ids).
 from __future__ import annotations
 
 import re
-import threading
-from contextlib import contextmanager
 
 from bot.dialogue.assistant import Assistant
 from bot.dialogue.reply import Option, Reply
@@ -74,33 +82,26 @@ class Turns:
     def __init__(self, assistant: Assistant, store: WebStore):
         self.assistant = assistant
         self.store = store
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    @contextmanager
-    def _session_lock(self, session: str):
-        with self._guard:
-            lock = self._locks.setdefault(session, threading.Lock())
-            if len(self._locks) > 5000:
-                for key in [k for k, v in self._locks.items() if not v.locked() and k != session]:
-                    del self._locks[key]
-        with lock:
-            yield
 
     def turn(self, session: str, *, text: str | None = None, choice: str | None = None,
-             log_kind: str | None = None) -> tuple[Reply, Option | None]:
-        """(reply, the pressed option or None). `log_kind` also writes the turn to the transcript."""
-        with self._session_lock(session):
+             log_kind: str | None = None, request_id: str | None = None) -> tuple[Reply, Option | None]:
+        """(reply, the pressed option or None). `log_kind` also writes the turn to the transcript;
+        `request_id` names the request: the session's last one, sent again, is answered from the
+        store without a second turn."""
+        with self.store.locked(session):
+            offered, last_request, last_reply = self.store.last_turn(session)
+            if request_id and request_id == last_request and last_reply is not None:
+                return last_reply, None
             pressed = None
             if choice is not None:
-                offered = self.store.last_options(session) or []
+                offered = offered or []
                 pressed = resolve(choice, offered)
                 if pressed is None:
                     raise ChoiceNotOffered(offered)
                 reply = self.assistant.turn(session, None, choice=pressed.id)
             else:
                 reply = self.assistant.turn(session, text or "")
-            self.store.set_last_options(session, options_of(reply))
+            self.store.set_last_options(session, options_of(reply), request_id=request_id, reply=reply)
             if log_kind:
                 shown = pressed.label if pressed else (text or "")
                 self.store.append_turn(session, kind="choice" if pressed else log_kind, text=shown,
@@ -108,6 +109,6 @@ class Turns:
             return reply, pressed
 
     def forget(self, session: str) -> None:
-        with self._session_lock(session):
+        with self.store.locked(session):
             self.assistant.delete_session(session)
             self.store.forget_session(session)

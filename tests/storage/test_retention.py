@@ -12,9 +12,11 @@ import time
 import pytest
 
 from bot.config import Settings
+from bot.dialogue.reply import Reply
 from bot.dialogue.store import PostgresSessionStore, SqliteSessionStore
 from bot.retention import purge
 from bot.telegram.store import Prompt, TelegramStore
+from bot.web.store import WebStore
 from tests.storage.conftest import cli_env, run_cli
 
 OLD = time.time() - 40 * 86_400
@@ -27,6 +29,8 @@ def age_rows(settings: Settings) -> None:
         ("UPDATE prompts SET updated = ? WHERE chat_id = 1", (OLD,)),
         ("UPDATE inbox SET received = ? WHERE chat_id = 1", (OLD,)),
         ("UPDATE processed SET at = ? WHERE update_id = 1", (OLD,)),
+        ("UPDATE turns SET created = ? WHERE session = 'chat-old'", (OLD,)),
+        ("UPDATE last_options SET updated = ? WHERE session IN ('chat-old', 'case-old')", (OLD,)),
     ]
     if settings.database_url:
         import psycopg
@@ -35,10 +39,12 @@ def age_rows(settings: Settings) -> None:
             for sql, args in statements:
                 conn.execute(sql.replace("?", "%s"), args)
         return
-    for db, wanted in ((settings.sessions_db, "sessions"), (settings.telegram_db, None)):
+    tables = {settings.sessions_db: ("sessions",), settings.telegram_db: ("prompts", "inbox", "processed"),
+              settings.web_db: ("turns", "last_options")}
+    for db, names in tables.items():
         conn = sqlite3.connect(db)
         for sql, args in statements:
-            if (wanted is None) != sql.startswith("UPDATE sessions"):
+            if sql.split()[1] in names:
                 conn.execute(sql, args)
         conn.commit()
         conn.close()
@@ -56,6 +62,11 @@ def fill(settings: Settings) -> None:
     tg.inbox_add(5, 1, json.dumps({"text": "哨兵旧消息"}, ensure_ascii=False))
     tg.mark_processed(1)
     tg.close()
+    web = WebStore.for_settings(settings)
+    reply = Reply(session="s", reply="好的")
+    for session, text in (("chat-old", "哨兵旧聊天公司"), ("chat-new", "新聊天"), ("case-old", "旧案例")):
+        web.append_turn(session, kind="text", text=text, reply=reply)
+        web.set_last_options(session, [])
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -75,6 +86,10 @@ def test_purge_deletes_what_is_older_than_the_retention_period(settings):
     assert report["sessions"] == 1 and report["corrupt_copies"] == 1
     assert report["telegram"]["prompts"] == 1 and report["telegram"]["inbox"] == 1
     assert report["telegram"]["processed"] == 1
+    assert report["web"] == 1  # the idle chat; a copilot case is a staff record and stays
+    web = WebStore.for_settings(settings)
+    assert web.turns("chat-old") == [] and web.last_options("chat-old") is None
+    assert len(web.turns("chat-new")) == 1 and len(web.turns("case-old")) == 1
     sessions = (PostgresSessionStore(settings.database_url) if settings.database_url
                 else SqliteSessionStore(settings.sessions_db))
     assert not sessions.exists("old-1") and sessions.exists("new-1")
@@ -95,9 +110,10 @@ def test_policybot_purge_command(tmp_path):
     age_rows(settings)
     proc = run_cli(["purge", "--json"], cli_env(data))
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["sessions"] == 1
+    first = json.loads(proc.stdout)
+    assert first["sessions"] == 1 and first["web"] == 1
     proc = run_cli(["purge"], cli_env(data, POLICYBOT_RETENTION_DAYS="0.000001"))
-    assert proc.returncode == 0 and "会话 1 个" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "会话 1 个" in proc.stdout and "网页对话 1 个" in proc.stdout, proc.stdout + proc.stderr
     assert run_cli(["purge", "--days", "-1"], cli_env(data)).returncode == 2
 
 

@@ -112,3 +112,22 @@ def test_forget_chat_removes_its_inbox_updates_up_to_the_confirming_press(tmp_pa
     store.mark_processed(3)  # the processor still marks the press
     store.close()
     assert held_by(tmp_path, "哨兵") == [] and TelegramStore(path).inbox_ids() == [2, 4]
+
+
+def test_a_starting_worker_leaves_alone_what_a_live_worker_is_answering(tmp_path, pg_url):
+    """Several webhook workers on one database: one that (re)starts replays the inbox, but an
+    update another worker has claimed is neither replayed, nor counted as an attempt, nor dropped."""
+    live = TelegramStore(tmp_path / "a.sqlite3", 7, database_url=pg_url)
+    live.inbox_add(1, 10, '{"update_id": 1}')
+    live.inbox_add(2, 11, '{"update_id": 2}')
+    assert live.claim(1)  # the live worker is answering update 1
+    rounds = []
+    for _ in range(MAX_ATTEMPTS + 2):  # workers starting again and again
+        starting = TelegramStore(tmp_path / "b.sqlite3", 7, database_url=pg_url)
+        rounds.append([u for u, _ in starting.inbox_pending()])
+        starting.close()
+    assert rounds == [[2]] * MAX_ATTEMPTS + [[]] * 2
+    assert 1 in live.inbox_ids()  # still there: if the live worker dies now, the next start answers it
+    live.mark_processed(1)
+    assert live.inbox_ids() == []  # update 2 was replayed too often (nobody held it) and dropped
+    live.close()
