@@ -58,7 +58,8 @@ FORMAT = 2
 BM25_K1 = 1.2
 BM25_B = 0.5  # clauses vary from 10 to 200 characters; full length normalization buried long ones
 BENEFITS_PATH = CORPUS_DIR / "benefits.yaml"
-SOURCES = (POLICY_PATH, TERMS_PATH, ALIASES_PATH, BENEFITS_PATH)
+SITUATIONS_PATH = CORPUS_DIR / "situations.yaml"
+SOURCES = (POLICY_PATH, TERMS_PATH, ALIASES_PATH, BENEFITS_PATH, SITUATIONS_PATH)
 
 Progress = Callable[[int, int], None]  # (steps done, steps in all)
 STEPS = 5
@@ -76,9 +77,11 @@ class IndexMissing(IndexError_):
 class Unit:
     """One indexed piece of text: an article title, a clause, or a catalogue item of a clause."""
 
-    id: str  # "t15" title of article 15; "15.2" a clause; "15.2#gaoqi" a catalogue item of 15.2
+    # "t15" title of article 15; "15.2" a clause; "15.2#gaoqi" a catalogue item of 15.2;
+    # "15.2#s3" a situation of 15.2 described in everyday words (situations.yaml)
+    id: str
     article: int
-    kind: str  # "title" | "clause" | "item"
+    kind: str  # "title" | "clause" | "item" | "situation"
     text: str
     tokens: tuple[str, ...]
 
@@ -109,7 +112,8 @@ def _parameters() -> str:
 
 
 def corpus_version(sources: tuple[Path, ...] = SOURCES) -> str:
-    """Hash of policy.txt, terms.txt, aliases.yaml, benefits.yaml and the index parameters."""
+    """Hash of policy.txt, terms.txt, aliases.yaml, benefits.yaml, situations.yaml and the index
+    parameters."""
     h = hashlib.sha256(_parameters().encode())
     for path in sources:
         h.update(path.name.encode())
@@ -195,17 +199,38 @@ def build_homophones(lexicon: Lexicon) -> homophones.Homophones:
     return homophones.build(words, terms=lexicon.words())
 
 
+def situations(path: Path = SITUATIONS_PATH) -> dict[str, list[str]]:
+    """Clause id -> the situations it covers in everyday words (corpus/situations.yaml), if present.
+
+    Users describe their case without the policy's terms ("我们造出了国内第一台这种大型成套设备"
+    for 首台（套）); these descriptions are indexed with the clause so both the keywords and the
+    vectors can find it. Anything malformed is skipped (a test checks the file itself)."""
+    data = _catalogue_data(path)
+    policy = load_policy()
+    out: dict[str, list[str]] = {}
+    for clause, texts in data.items():
+        try:
+            policy.clause(str(clause))
+        except (KeyError, ValueError):
+            continue
+        out[str(clause)] = [t for t in texts or [] if isinstance(t, str) and t.strip()]
+    return out
+
+
 def _units_text() -> list[tuple[str, int, str, str]]:
     policy = load_policy()
     items: dict[str, list[tuple[str, str]]] = {}
     for entry_id, clause, text in catalogue_items():
         items.setdefault(clause, []).append((entry_id, text))
+    described = situations()
     out = []
     for article in policy.articles:
         out.append((f"t{article.number}", article.number, "title", article.title))
         for c in article.clauses:
             out.append((c.id, article.number, "clause", c.text))
             out.extend((f"{c.id}#{eid}", article.number, "item", text) for eid, text in items.get(c.id, []))
+            out.extend((f"{c.id}#s{i}", article.number, "situation", text)
+                       for i, text in enumerate(described.get(c.id, []), 1))
     return out
 
 
@@ -320,6 +345,7 @@ def _build_locked(data_dir: Path, version: str, target: Path, root: Path, report
         "units": len(units),
         "clauses": sum(u.kind == "clause" for u in units),
         "items": sum(u.kind == "item" for u in units),
+        "situations": sum(u.kind == "situation" for u in units),
         "dictionary_words": dict_words,
         **{k: round(v, 3) for k, v in timings.items()},
         "build_s": round(time.perf_counter() - t0, 3),
