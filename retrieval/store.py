@@ -54,7 +54,7 @@ from retrieval.lexicon import (
 )
 from retrieval.textproc import Tokenizer, prepare, split_numbers, write_dictionary
 
-FORMAT = 2
+FORMAT = 3  # 3: situations scored by their own BM25 index
 BM25_K1 = 1.2
 BM25_B = 0.5  # clauses vary from 10 to 200 characters; full length normalization buried long ones
 BENEFITS_PATH = CORPUS_DIR / "benefits.yaml"
@@ -311,10 +311,7 @@ def _build_locked(data_dir: Path, version: str, target: Path, root: Path, report
 
     report(1, STEPS)
     t = time.perf_counter()
-    bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-    bm25.index([list(u.tokens) or ["<empty>"] for u in units], show_progress=False)
-    bm25.save(str(tmp / "bm25"), show_progress=False)
-    matrix, vocab = dense_bm25(bm25, len(units))
+    matrix, vocab = _bm25_matrix(bm25s, units, tmp)
     np.save(tmp / "bm25_matrix.npy", matrix)
     (tmp / "lexicon.json").write_text(
         json.dumps(lexicon_to_json(lexicon), ensure_ascii=False), encoding="utf-8"
@@ -407,6 +404,36 @@ def open_chroma_collection(data_dir: Path, version: str | None = None):
     return client.get_collection(
         collection_name(version or corpus_version()), embedding_function=chroma_function()
     )
+
+
+def _bm25_matrix(bm25s, units: list[Unit], tmp: Path):
+    """(token x unit matrix of BM25 term scores, token -> row) over all units.
+
+    The policy's own units (titles, clauses, items) and the everyday situations are scored by two
+    BM25 indexes, one matrix: the situations add some 300 short colloquial texts, which in one
+    index would shift every policy word's IDF and the average length, so the policy units score
+    exactly as they do without them."""
+    import numpy as np
+
+    own = [i for i, u in enumerate(units) if u.kind != "situation"]
+    described = [i for i, u in enumerate(units) if u.kind == "situation"]
+    vocab: dict[str, int] = {}
+    parts = []
+    for name, members in (("bm25", own), ("bm25_situations", described)):
+        if not members:
+            continue
+        bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        bm25.index([list(units[i].tokens) or ["<empty>"] for i in members], show_progress=False)
+        bm25.save(str(tmp / name), show_progress=False)
+        part, part_vocab = dense_bm25(bm25, len(members))
+        for token in part_vocab:
+            vocab.setdefault(token, len(vocab))
+        parts.append((members, part, part_vocab))
+    matrix = np.zeros((len(vocab), len(units)), dtype=np.float32)
+    for members, part, part_vocab in parts:
+        rows = np.fromiter((vocab[t] for t in part_vocab), dtype=np.int64, count=len(part_vocab))
+        matrix[np.ix_(rows, np.array(members))] = part[list(part_vocab.values())]
+    return matrix, vocab
 
 
 def dense_bm25(bm25, n_units: int):

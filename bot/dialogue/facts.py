@@ -55,9 +55,20 @@ class PolicyAnswer(_Frozen):
     related: tuple[int, ...] = ()  # articles that scored close
 
 
+class UnpaidLevel(_Frozen):
+    """A thing named at a level the policy does not pay it at (市级众创空间): the words said, that
+    level, the levels the article does pay, and the article."""
+
+    said: str
+    level: str  # national | region | city
+    paid: tuple[str, ...]
+    article: int
+
+
 class NotCovered(_Frozen):
     place: str | None = None  # another city or a higher department named as the owner
     related: tuple[int, ...] = ()  # articles of this policy on the things the question named
+    unpaid: tuple[UnpaidLevel, ...] = ()
 
 
 class ReportFacts(_Frozen):

@@ -344,3 +344,30 @@ def test_a_bare_amount_answers_the_figure_the_conversation_waits_for(engine):
     engine.turn("wait", "我们是企业举办的新型研发机构，能拿多少")
     reply = engine.turn("wait", "查了账，准确是260万")
     assert (17, 520000, "computed") in amounts(reply)
+
+
+@pytest.mark.parametrize("text, article, level", [
+    ("我们是市级众创空间，刚挂牌，有没有一次性奖补？", 5, "市级"),
+    ("市级企业技术中心认定下来有没有钱", 17, "市级"),
+    ("自治区级引才引智示范基地批下来了，市里有奖补吗？", 7, "自治区级"),
+    ("我们被评为国家级的科技领军企业，能拿那100万吗", 15, "国家级"),
+    ("我们的首版次软件拿到了自治区的认定，能享受按单价30%的奖补吗", 19, "自治区级"),
+    ("市级重点实验室每年有运行经费吗", 2, "市级"),
+])
+def test_a_thing_named_at_a_level_the_policy_does_not_pay_is_not_covered(engine, text, article, level):
+    reply = engine.turn("s", text)
+    assert_contract(reply)
+    assert reply.covered is False and reply.benefits == []
+    assert [c.article for c in reply.citations] == [article]
+    assert f"没有对{level}的" in reply.reply
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我们是自治区的众创空间，有奖补吗", (5, 200000, "fixed")),
+    ("自治区认定的高新技术企业能拿多少", (15, 300000, "fixed")),  # who recognised it, not a level
+    ("国家认定的首版次软件，单价100万，奖多少", (19, 300000, "computed")),
+    ("我们在北京的人才科创飞地被认定为市级的，孵化类，奖多少", (6, 2000000, "fixed")),
+])
+def test_a_level_the_policy_pays_still_pays(engine, text, expected):
+    reply = engine.turn("s", text)
+    assert expected in amounts(reply)

@@ -3,13 +3,14 @@ another body's criteria, procedures, deadlines and fees."""
 
 from __future__ import annotations
 
-from bot.dialogue.facts import Facts, NotCovered
+from bot.dialogue.facts import Facts, NotCovered, UnpaidLevel
 from bot.dialogue.handlers.answers import (
     NOT_COVERED_RELATED,
 )
 from bot.dialogue.nlu import moves
+from bot.dialogue.nlu.levels import LEVELS as LEVEL_ORDER
 from bot.dialogue.nlu.levels import negated_before
-from bot.dialogue.report import first_clause_citation
+from bot.dialogue.report import citation, first_clause_citation
 from bot.dialogue.turn import Decision, Turn
 
 # --- not covered -----------------------------------------------------------------------------------
@@ -34,6 +35,31 @@ def out_of_scope(turn: Turn, related=(), place=None) -> Decision:
     related = tuple(related)
     facts = Facts(intent="out_of_scope", covered=False, not_covered=NotCovered(place=place, related=related),
                   citations=tuple(first_clause_citation(turn.knowledge, n) for n in related))
+    return Decision(facts)
+
+
+def names_unpaid_level(turn: Turn) -> bool:
+    """"我们是市级众创空间，有没有奖补", "国家级的科技领军企业能拿吗": the only things named are named at
+    a level the policy does not pay them at. Not covered; the article and the levels it pays are
+    named, so no amount of another level is shown as if it applied."""
+    detected = turn.frame.detected
+    return bool(detected.unpaid) and not detected.triggers and not detected.ambiguous
+
+
+def unpaid_level(turn: Turn) -> Decision:
+    catalogue = turn.catalogue
+    unpaid, citations = [], []
+    for found in turn.frame.detected.unpaid.values():
+        entries = [e for t in found.triggers for e in catalogue.entries_for_trigger(t)]
+        if not entries:
+            continue
+        paid = tuple(lv for lv in LEVEL_ORDER if any(catalogue.triggers[t].level == lv for t in found.triggers))
+        unpaid.append(UnpaidLevel(said=found.said, level=found.level, paid=paid, article=entries[0].article))
+        clause = turn.policy.clause(entries[0].clause)
+        citations.append(citation(turn.knowledge, entries[0].article, clause.id, clause.text))
+    related = tuple(dict.fromkeys(u.article for u in unpaid))
+    facts = Facts(intent="out_of_scope", covered=False, not_covered=NotCovered(related=related, unpaid=tuple(unpaid)),
+                  citations=tuple(dict.fromkeys(citations)))
     return Decision(facts)
 
 

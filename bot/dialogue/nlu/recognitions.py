@@ -26,6 +26,13 @@ class TriggerMatch:
     end: int
 
 
+@dataclass(frozen=True)
+class Unpaid:
+    level: str  # the level said
+    said: str  # the thing as written ("科技领军企业")
+    triggers: tuple[str, ...]  # the items the words name, paid at other levels
+
+
 @dataclass
 class Detected:
     """Recognitions found in one message."""
@@ -34,6 +41,9 @@ class Detected:
     # Families named without a level, where the catalogue has several: object -> trigger ids
     ambiguous: dict[str, list[str]] = field(default_factory=dict)
     spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # trigger -> cue matches
+    # Things named only at a level the policy does not pay them at ("市级众创空间", "国家级的科技领军
+    # 企业", "自治区级引才引智示范基地"): object -> Unpaid. They are not recognitions of this policy.
+    unpaid: dict[str, Unpaid] = field(default_factory=dict)
 
     def all_ids(self) -> list[str]:
         return self.triggers + [t for family in self.ambiguous.values() for t in family]
@@ -118,6 +128,11 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
     by_object: dict[str, list[TriggerMatch]] = {}
     for m in kept:
         by_object.setdefault(catalogue.triggers[m.trigger].object, []).append(m)
+    for obj, ms in list(by_object.items()):
+        level = _unpaid_level(text, ms, catalogue)
+        if level:
+            detected.unpaid[obj] = Unpaid(level, _said(text, ms[0], obj), tuple(dict.fromkeys(m.trigger for m in ms)))
+            del by_object[obj]
     for obj, ms in by_object.items():
         family = list(dict.fromkeys(m.trigger for m in ms))
         family_levels = {catalogue.triggers[t].level for t in family}
@@ -150,6 +165,48 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
     if org_type:
         detected.triggers = detected.for_org(catalogue, org_type)
     return detected
+
+
+def _bound_level(text: str, m: TriggerMatch, levels_of_thing: set[str]) -> str | None:
+    """The level bound to one mention, before it in its clause or right after it, when it is
+    spelled out with 级 (国家级, 自治区级, 区级, 市级), or is a level the thing has elsewhere in the
+    catalogue ("首版次软件拿到了自治区的认定": the region pays 首台套/首批次 only). "自治区认定的
+    高企" names who recognised it, not a level the policy lacks."""
+    for found in (levels.level_before(text, m.start, m.end), levels.level_after(text, m.end)):
+        if not found:
+            continue
+        if found[0] in levels_of_thing or any(
+                w.start() == found[1] for w in _LEX.finditer(f"level_explicit.{found[0]}", text)):
+            return found[0]
+    return None
+
+
+def _said(text: str, m: TriggerMatch, obj: str) -> str:
+    """The mention, completed by the rest of the thing's name where the text goes on with it
+    ("科技领军" + "企业")."""
+    said = text[m.start:m.end]
+    at = obj.find(said)
+    if at < 0:
+        return said
+    end = m.end
+    while end < len(text) and at + len(said) < len(obj) and text[end] == obj[at + len(said)]:
+        said += text[end]
+        end += 1
+    return said
+
+
+def _unpaid_level(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> str | None:
+    """The one level every mention of a thing is bound to, when none of the items whose cues
+    the mentions match is paid at that level (a thing without levels, ``level: none``, never is)."""
+    obj = catalogue.triggers[ms[0].trigger].object
+    levels_of_thing = {t.level for t in catalogue.triggers.values() if t.object == obj}
+    if "none" in levels_of_thing:
+        return None
+    paid = {catalogue.triggers[m.trigger].level for m in ms}
+    bound = {_bound_level(text, m, levels_of_thing) for m in ms}
+    if len(bound) == 1 and (level := next(iter(bound))) is not None and level not in paid:
+        return level
+    return None
 
 
 def _add(items: list[str], item: str) -> None:
