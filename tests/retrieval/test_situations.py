@@ -14,8 +14,6 @@ import yaml
 from retrieval import store
 
 
-
-
 def test_every_situation_belongs_to_a_clause_and_is_a_short_plain_description():
     raw = yaml.safe_load(store.SITUATIONS_PATH.read_text(encoding="utf-8"))
     policy = store.load_policy()
