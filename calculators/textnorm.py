@@ -16,6 +16,7 @@ Steps, in order (each cheap; the whole thing never raises on any str):
    Chinese numerals (三, 〇) are not decimal digits and are left alone.
 5. Traditional -> simplified Chinese with OpenCC t2s (三百萬 -> 三百万, 兩 -> 两); the converter is
    built once and cached.
+5b. Chat shorthand: a w / W right after a digit is 万 (500w -> 500万; 500kw and 5wifi untouched).
 6. Whitespace runs (including newlines and U+3000) collapse to one space; ends are stripped.
 7. The result is cut to MAX_CHARS.
 
@@ -55,6 +56,10 @@ def _ascii_digit(m: re.Match[str]) -> str:
     return m.group() if value is None else str(value)
 
 
+# "500w", "1.5W元": chat shorthand for 万 right after a number (not 500kw, not 5wifi)
+_WAN_LETTER = re.compile(r"(?<=[0-9])[wW](?![A-Za-z])")
+
+
 @lru_cache(maxsize=512)  # one message is normalized by several readers (NLU, amounts, search)
 def normalize(text: str) -> str:
     """Return the normal form of `text` described in the module docstring (at most MAX_CHARS)."""
@@ -65,4 +70,5 @@ def normalize(text: str) -> str:
     text = _OTHER_DIGIT.sub(_ascii_digit, text)
     text = text.translate(_ARABIC_SEPARATORS)
     text = _t2s().convert(text)
+    text = _WAN_LETTER.sub("万", text)
     return " ".join(text.split())[:MAX_CHARS].rstrip()

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from bot.dialogue.nlu import conditions, levels, moves, recognitions
 from bot.dialogue.nlu import figures as fig
-from bot.dialogue.nlu import levels, moves, recognitions
 from bot.dialogue.state import SessionState
 from calculators.textnorm import normalize
 
@@ -37,6 +37,7 @@ class Frame:
     figures: fig.FigureReading
     level: str | None  # a level word in the message (国家级, 自治区级 …)
     corrected_level: str | None  # the level a correction settles on
+    denied_conditions: frozenset[str] = frozenset()  # item conditions the message says are not met
     _knowledge: object = None
 
     def has(self, move: str) -> bool:
@@ -115,5 +116,6 @@ def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None 
         figures=reading,
         level=levels.level_of(text) if text else None,
         corrected_level=levels.corrected_level(text) if text else None,
+        denied_conditions=conditions.denied_conditions(text, catalogue) if text else frozenset(),
         _knowledge=knowledge,
     )

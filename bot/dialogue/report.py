@@ -51,6 +51,21 @@ def evaluate_session(state: SessionState, triggers, catalogue, *, final: bool) -
                   asks=[catalogue.figures[k].ask for k in missing], totals=totals_of(benefits), departments=departments)
 
 
+def _without_denied_conditions(result: Report, denied: frozenset[str], catalogue):
+    """The report without the items whose condition the message says is not met ("我们只是第二
+    完成单位" for 25.3's 第一完成单位), and those (entry id, condition) pairs, to be cited with it."""
+    if not denied:
+        return result, []
+    unmet = [(b.id, c) for b in result.benefits for c in catalogue.entry(b.id).conditions if c in denied]
+    unmet += [(p.entry_id, c) for p in result.pending for c in catalogue.entry(p.entry_id).conditions if c in denied]
+    if not unmet:
+        return result, []
+    out = {eid for eid, _ in unmet}
+    benefits = [b for b in result.benefits if b.id not in out]
+    pending = [p for p in result.pending if p.entry_id not in out]
+    return result.model_copy(update={"benefits": benefits, "pending": pending, "totals": totals_of(benefits)}), unmet
+
+
 def alternatives(catalogue, triggers) -> bool:
     """Two levels of one thing (国家级/自治区级众创空间) among the triggers shown."""
     levels: dict[str, set[str]] = {}
@@ -67,6 +82,8 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
     k = turn.knowledge
     catalogue = k.catalogue
     result = evaluate_session(state, triggers, catalogue, final=final)
+    result, unmet = _without_denied_conditions(result, turn.frame.denied_conditions, catalogue)
+    notes = (*notes, *(say("condition_unmet", item=catalogue.entry(eid).item, condition=cond) for eid, cond in unmet))
     benefits = list(result.benefits)
     if primary is not None:  # the article the question is about leads; the rest keep article order
         benefits.sort(key=lambda b: b.article != primary)
@@ -80,6 +97,7 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
     cited: list[Citation] = []
     seen: set[str] = set()
     pairs = [(b.article, b.clause, b.quote) for b in benefits]
+    pairs += [(e.article, e.clause, e.quote) for e in (catalogue.entry(eid) for eid, _ in unmet)]
     pairs += [(p.article, p.clause, p.quote) for p in result.pending]
     for article, clause, quote in pairs:
         if clause not in seen:

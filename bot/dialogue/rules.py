@@ -83,6 +83,8 @@ RULES: tuple[Rule, ...] = (
          scope.names_unpaid_level, scope.unpaid_level, digression=True),
     Rule("other_body", "another body's criteria, procedure, deadline, fee (no support asked)",
          scope.asks_another_bodys_matter, scope.another_bodys_matter, digression=True),
+    Rule("told_amount", "市里能补多少 on the article of a recognition told before (names nothing new)",
+         told.asks_amount_of_told, told.amount_of_told, digression=True),
     Rule("eligibility", "names recognitions / events", eligibility.names_recognitions, eligibility.eligibility_or_answer,
          digression=True),
     Rule("policy_answer", "a question the text answers", answers.in_scope, answers.policy_answer, digression=True),

@@ -88,7 +88,10 @@ def is_topic_follow_up(turn: Turn) -> bool:
         return False
     if f.search.reason is not None:
         return False
-    if moves.is_move("refers_back", f.text):  # "这个要找哪个部门申报": the pronoun points back
+    if moves.is_move("refers_back", f.text) or moves.only_asks(f.text):  # "这个要找哪个部门申报", "要找哪个部门"
+        return True
+    conditions = {c for t in topic.triggers for e in turn.catalogue.entries_for_trigger(t) for c in e.conditions}
+    if f.denied_conditions & conditions:  # "如果我们只是第二完成单位，有没有份": the topic item's condition
         return True
     marked = f.has("follow_up")
     if not f.names_a_topic:

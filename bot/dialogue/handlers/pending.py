@@ -104,6 +104,7 @@ def level(turn: Turn) -> Decision:
     events = [SetLevelQuestion(None), RemoveTriggers(tuple(t for t in family if t != chosen)), AddTriggers((chosen,))]
     if state.mode == "form":
         return form.ask(turn, events, [say("recorded", what=catalogue.triggers[chosen].label)])
+    events += form.figure_events(turn)  # "我们装备是国家认定的首台（套），单价150万": the price too
     after = apply(state, events)
     decision = report(turn, after, [chosen])
     return Decision(decision.facts, (*events, *decision.events))

@@ -78,7 +78,8 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
     texts = [turn.policy.article(n).text for n in candidates]
     # a matter the answering article itself speaks of (技术经纪人 评职称 in Art. 27) is this policy's
     def unanswered(name: str) -> bool:
-        return any(not any(m.group(0) in text for text in texts) for m in moves.finditer(name, f.text))
+        return any(not any(m.group(0) in text for text in texts) and not moves.told_event(f.text, m.start(), m.end())
+                   for m in moves.finditer(name, f.text))
 
     if _asks_an_input_value(turn):  # "自治区科学技术进步奖一等奖的奖金是多少钱"
         return True

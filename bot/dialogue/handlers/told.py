@@ -149,3 +149,26 @@ def total(turn: Turn) -> Decision:
     return decision
 
 
+
+
+# --- a money question on what was told --------------------------------------------------------------
+
+def _told_for_article(turn: Turn, article: int) -> list[str]:
+    return [t for t in turn.state.triggers if any(e.article == article for e in turn.catalogue.entries_for_trigger(t))]
+
+
+def asks_amount_of_told(turn: Turn) -> bool:
+    """"我们是高校，设备管理单位评价优良，市里能补多少" after the sharing income was told: a money
+    question on the article of something already told, naming nothing new."""
+    f = turn.frame
+    if f.named or not f.is_question() or not (f.has("money") or "how_much" in f.kinds):
+        return False
+    top = f.top_article
+    return top is not None and bool(_told_for_article(turn, top))
+
+
+def amount_of_told(turn: Turn) -> Decision:
+    top = turn.frame.top_article
+    triggers = _told_for_article(turn, top)
+    decision = report(turn, turn.state, triggers, primary=top, final=_final(turn.state))
+    return Decision(decision.facts, (*decision.events, SetTopic(Topic(article=top, triggers=tuple(triggers)))))

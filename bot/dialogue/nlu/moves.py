@@ -85,6 +85,26 @@ QUESTION_KINDS = ("how_much", "asks_amount", "total", "ask.when", "ask.validity"
                   "ask.funding_source", "ask.who", "ask.procedure")
 
 
+ELLIPTICAL_KINDS = ("ask.when", "ask.who", "ask.procedure")
+
+
+def only_asks(text: str) -> bool:
+    """"要找哪个部门", "那什么时候截止", "怎么申请呢": a when / who / how question and nothing
+    else, so what it asks about is the last answer's topic."""
+    rest, asked = text, False
+    for kind in ELLIPTICAL_KINDS:
+        if _LEX.search(kind, rest):
+            asked = True
+            rest = _LEX.regex(kind).sub(" ", rest)
+    return asked and not _LEX.regex("ask_filler").sub("", rest)
+
+
+def told_event(text: str, start: int, end: int) -> bool:
+    """Whether the words at text[start:end] tell that something happened or would ("入库了",
+    "如果评审通过"), rather than ask about it."""
+    return bool(_LEX.search("told_event_after", text[end:]) or _LEX.search("told_event_before", text[:start]))
+
+
 def question_kinds(text: str) -> frozenset[str]:
     """The lexicon's question classes this message belongs to ("那什么时候到期" -> ask.when)."""
     return frozenset(k for k in QUESTION_KINDS if _LEX.matches(k, text))

@@ -1,0 +1,40 @@
+"""Conditions of a money item the message says are not met ("我们只是第二完成单位", "不是第一完成单位").
+
+A catalogue entry's ``conditions`` name who it is for (25.3: 第一完成单位及相关人员). A message
+that denies one (nlu.levels.negated_before) or names another rank of it (第二完成单位 for
+第一完成单位) rules that item out: it is cited with its condition, not paid."""
+
+from __future__ import annotations
+
+import re
+
+from bot.dialogue.nlu import levels
+from calculators.grammar import lexicon
+
+_LEX = lexicon()
+CONDITION_CORE_MIN = 3  # characters of a condition's head noun worth matching ("第一完成单位")
+RANK_GAP = 2  # characters allowed between the other rank and the noun ("第二名完成单位" is rare; "第二 完成单位")
+
+
+def _core(condition: str) -> str:
+    """The head of a condition: '第一完成单位及相关人员' -> '第一完成单位'."""
+    return _LEX.regex("condition_head_end").split(condition, maxsplit=1)[0]
+
+
+def denied_conditions(text: str, catalogue) -> frozenset[str]:
+    found = set()
+    for condition in {c for e in catalogue.entries for c in e.conditions}:
+        core = _core(condition)
+        if len(core) < CONDITION_CORE_MIN:
+            continue
+        if any(levels.negated_before(text, m.start()) for m in re.finditer(re.escape(core), text)):
+            found.add(condition)
+            continue
+        first = _LEX.search("condition_first", core)
+        if first:
+            noun = re.escape(core[first.end():])
+            for m in re.finditer(noun, text):
+                before = text[max(0, m.start() - RANK_GAP - 3):m.start()]
+                if _LEX.search("condition_other_ordinal", before):
+                    found.add(condition)
+    return frozenset(found)
