@@ -16,7 +16,8 @@ Steps, in order (each cheap; the whole thing never raises on any str):
    Chinese numerals (三, 〇) are not decimal digits and are left alone.
 5. Traditional -> simplified Chinese with OpenCC t2s (三百萬 -> 三百万, 兩 -> 两); the converter is
    built once and cached.
-5b. Chat shorthand: a w / W right after a digit is 万 (500w -> 500万; 500kw and 5wifi untouched).
+5b. Chat shorthand: a w / W right after a digit is 万 (500w -> 500万; 500kw and 5wifi untouched),
+    and the pinyin initials of corpus/shorthand.txt are their characters (gq -> 高企).
 6. Whitespace runs (including newlines and U+3000) collapse to one space; ends are stripped.
 7. The result is cut to MAX_CHARS.
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import opencc
 
@@ -58,6 +60,28 @@ def _ascii_digit(m: re.Match[str]) -> str:
 
 # "500w", "1.5W元": chat shorthand for 万 right after a number (not 500kw, not 5wifi)
 _WAN_LETTER = re.compile(r"(?<=[0-9])[wW](?![A-Za-z])")
+SHORTHAND_PATH = Path(__file__).resolve().parent.parent / "corpus" / "shorthand.txt"
+
+
+@lru_cache(maxsize=1)
+def _shorthand() -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """corpus/shorthand.txt ("gq 高企" per line): pinyin initials -> the characters, as one regex.
+    Only same-length pairs are kept, so offsets stay valid. Plain text: the query path reads no YAML."""
+    table: dict[str, str] = {}
+    lines = SHORTHAND_PATH.read_text(encoding="utf-8").splitlines() if SHORTHAND_PATH.exists() else []
+    for line in lines:
+        parts = line.split("#", 1)[0].split()
+        if len(parts) == 2 and len(parts[0]) == len(parts[1]) and parts[0].isascii():
+            table[parts[0].lower()] = parts[1]
+    if not table:
+        return None, {}
+    words = "|".join(sorted(map(re.escape, table), key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z])(?:{words})(?![A-Za-z])", re.IGNORECASE), table
+
+
+def _expand_shorthand(text: str) -> str:
+    pattern, table = _shorthand()
+    return pattern.sub(lambda m: table[m.group().lower()], text) if pattern else text
 
 
 @lru_cache(maxsize=512)  # one message is normalized by several readers (NLU, amounts, search)
@@ -71,4 +95,5 @@ def normalize(text: str) -> str:
     text = text.translate(_ARABIC_SEPARATORS)
     text = _t2s().convert(text)
     text = _WAN_LETTER.sub("万", text)
+    text = _expand_shorthand(text)
     return " ".join(text.split())[:MAX_CHARS].rstrip()

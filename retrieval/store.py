@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from calculators.textnorm import SHORTHAND_PATH
 from retrieval import homophones, publish
 from retrieval.corpus import CORPUS_DIR, POLICY_PATH, load_policy
 from retrieval.lexicon import (
@@ -59,7 +60,7 @@ BM25_K1 = 1.2
 BM25_B = 0.5  # clauses vary from 10 to 200 characters; full length normalization buried long ones
 BENEFITS_PATH = CORPUS_DIR / "benefits.yaml"
 SITUATIONS_PATH = CORPUS_DIR / "situations.yaml"
-SOURCES = (POLICY_PATH, TERMS_PATH, ALIASES_PATH, BENEFITS_PATH, SITUATIONS_PATH)
+SOURCES = (POLICY_PATH, TERMS_PATH, ALIASES_PATH, BENEFITS_PATH, SITUATIONS_PATH, SHORTHAND_PATH)
 
 Progress = Callable[[int, int], None]  # (steps done, steps in all)
 STEPS = 5
@@ -112,8 +113,8 @@ def _parameters() -> str:
 
 
 def corpus_version(sources: tuple[Path, ...] = SOURCES) -> str:
-    """Hash of policy.txt, terms.txt, aliases.yaml, benefits.yaml, situations.yaml and the index
-    parameters."""
+    """Hash of policy.txt, terms.txt, aliases.yaml, benefits.yaml, situations.yaml, shorthand.txt
+    (normalize reads it) and the index parameters."""
     h = hashlib.sha256(_parameters().encode())
     for path in sources:
         h.update(path.name.encode())

@@ -67,3 +67,16 @@ def test_normalize_never_raises_and_is_a_fixed_point(text):
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=3 * MAX_CHARS))
 def test_normalize_output_is_encodable(text):
     normalize(text).encode("utf-8")
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("旗财政投入500w，市里补多少", "旗财政投入500万，市里补多少"),
+    ("1.5W元", "1.5万元"),
+    ("500kw的设备", "500kw的设备"),  # kilowatts, not 万
+    ("gq奖励多少啊", "高企奖励多少啊"),
+    ("YF投入补贴", "研发投入补贴"),
+    ("gqa plan", "gqa plan"),  # inside a Latin word: untouched
+])
+def test_chat_shorthand_for_wan_and_pinyin_initials(raw, expected):
+    assert normalize(raw) == expected
+    assert normalize(normalize(raw)) == normalize(raw)

@@ -83,6 +83,9 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
 
     if _asks_an_input_value(turn):  # "自治区科学技术进步奖一等奖的奖金是多少钱"
         return True
+    # a matter an article only names (27.5: 技术经纪 in the 职称评审 sequence): its criteria are another body's
+    if moves.is_move("ask.criteria", f.text) and any(True for _ in moves.finditer("ask.foreign_matter", f.text)):
+        return True
     if f.named:  # a recognition named: its criteria, procedure, dates are another body's
         return unanswered("ask.other_matter")
     # nothing of the policy named: only the matters no article sets (fees, land, titles, permits…)
