@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.dialogue.facts import Facts, PolicyAnswer
 from bot.dialogue.nlu import moves
-from bot.dialogue.report import citation, first_clause_citation
+from bot.dialogue.report import citation, first_clause_citation, report
 from bot.dialogue.state import (
     SetTopic,
     Topic,
@@ -62,6 +62,8 @@ def policy_answer(turn: Turn) -> Decision:
     clause_ids = tuple(c.clause_id for c in top.clauses[:ANSWER_CLAUSES]) or (article.clauses[0].id,)
     items = catalogue.entries_for_article(article.number)
     money = bool(items) and f.has("money")
+    if money and (single := _single_item(turn, clause_ids[0])) is not None:
+        return _item_report(turn, single, article.number)
     rules = article.number == RULES_ARTICLE or bool({"ask.validity", "ask.overlap", "ask.old_policy"} & f.kinds)
     related = tuple(h.article for h in f.search.articles[1:3] if h.score >= RELATED_SHARE * top.score and h.clauses)
     citations = [citation(turn.knowledge, article.number, cid, policy.clause(cid).text) for cid in clause_ids]
@@ -75,6 +77,23 @@ def policy_answer(turn: Turn) -> Decision:
         art30=rules, validity=rules, departments=tuple(article.departments), citations=tuple(citations),
     )
     return Decision(facts, (SetTopic(Topic(article=article.number)),))
+
+
+def _single_item(turn: Turn, clause_id: str):
+    """The one money item of the answering clause, when its thing has one level only: a money
+    question answered there ("没有研发投入也没研发部门…有扶持吗" -> 14.1) is about that item."""
+    catalogue = turn.catalogue
+    entries = [e for e in catalogue.entries_for_article(int(clause_id.split(".")[0])) if e.clause == clause_id]
+    if len(entries) != 1 or entries[0].trigger not in catalogue.triggers:
+        return None
+    obj = catalogue.triggers[entries[0].trigger].object
+    levels = {t.level for t in catalogue.triggers.values() if t.object == obj}
+    return entries[0] if len(levels) == 1 else None
+
+
+def _item_report(turn: Turn, entry, article: int) -> Decision:
+    decision = report(turn, turn.state, [entry.trigger], primary=article)
+    return Decision(decision.facts, (*decision.events, SetTopic(Topic(article=article, triggers=(entry.trigger,)))))
 
 
 def article_answer(turn: Turn, number: int) -> Decision:

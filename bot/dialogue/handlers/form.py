@@ -123,8 +123,8 @@ def org_type(turn: Turn) -> Decision:
         return ask(turn, [], [say("org_not_understood")])
     # The first answer may already name recognitions ("我们是企业，刚认定了高企").
     named = tuple(f.detected.for_org(catalogue, org))
-    return ask(turn, [SetOrgType(org), SetMode("form", "triggers"), AddTriggers(named)],
-               [say("recorded", what=catalogue.org_types[org])])
+    events = [SetOrgType(org), SetMode("form", "triggers"), AddTriggers(named)]
+    return _with_preview(turn, ask(turn, events, [say("recorded", what=catalogue.org_types[org])]), events, named)
 
 
 def _label_trigger(turn: Turn) -> str | None:
@@ -173,8 +173,22 @@ def triggers(turn: Turn) -> Decision:
                 [question], [Ask(prompt=question)], [OptionRef(id=f"trigger:{x}") for x in family])
             return Decision(facts, tuple(events))
         names = [catalogue.triggers[x].label for x in added] or say("recorded_none_new")
-        return ask(turn, events, [say("recorded_more", what=names)])
+        decision = ask(turn, events, [say("recorded_more", what=names)])
+        return _with_preview(turn, decision, events, added)
     return ask(turn, [], [say("triggers_not_understood")])
+
+
+def _with_preview(turn: Turn, decision: Decision, events, added) -> Decision:
+    """Recognitions told in words ("去年底我们被认定为国家高新技术企业") are answered with what they
+    are worth right away, cited, before the check goes on; the full report still comes at 完成."""
+    if not added:
+        return decision
+    preview = report(turn, apply(turn.state, events), list(added)).facts
+    if preview.report is None or not (preview.report.benefits or preview.report.pending):
+        return decision
+    shown = preview.report.model_copy(update={"missing": (), "skipped": ()})
+    return Decision(decision.facts.model_copy(update={"report": shown, "citations": preview.citations}),
+                    decision.events)
 
 
 def figure_events(turn: Turn) -> list:
