@@ -60,7 +60,15 @@ ENGINE_SETS = {
     "probe3": ("probe3_questions.jsonl", "probe3_scenarios.jsonl"),
     "probe4": ("probe4_questions.jsonl", "probe4_scenarios.jsonl"),
     "probe5": ("probe5_questions.jsonl", None),  # boundary questions only
+    "probe7": ("probe7_questions.jsonl", "probe7_scenarios.jsonl"),
+    "probe8": ("probe8_questions.jsonl", "probe8_scenarios.jsonl"),
+    "probe9": ("probe9_questions.jsonl", "probe9_scenarios.jsonl"),
 }
+# probe7-9 were written from the text alone by helpers who had not seen the code; untuned and
+# after fixing, measured 2026-12-03 (first citation / OOS precision / OOS recall / scenarios):
+# probe7 0.75 / 0.826 / 0.373 / 39 of 61 -> 0.886 / 0.979 / 0.922 / 60 of 61;
+# probe8 0.79 / 0.75 / 0.828 / 39 of 45 -> 0.877 / 0.900 / 0.931 / 45 of 45;
+# probe9 0.871 / 0.857 / 0.643 / 33 of 35 -> 0.919 / 1.0 / 0.929 / 35 of 35.
 ENGINE_FLOORS = {
     "questions": {"first_citation_accuracy": 0.99, "oos_precision": 0.97, "oos_recall": 0.97, "scenarios": 0.98},
     "probe": {"first_citation_accuracy": 0.98, "oos_precision": 0.95, "oos_recall": 0.95, "scenarios": 0.98},
@@ -68,6 +76,9 @@ ENGINE_FLOORS = {
     "probe3": {"first_citation_accuracy": 0.93, "oos_precision": 0.95, "oos_recall": 0.93, "scenarios": 0.98},
     "probe4": {"first_citation_accuracy": 0.95, "oos_precision": 0.95, "oos_recall": 0.9, "scenarios": 0.98},
     "probe5": {"first_citation_accuracy": 0.95, "oos_precision": 0.97, "oos_recall": 0.96},
+    "probe7": {"first_citation_accuracy": 0.87, "oos_precision": 0.95, "oos_recall": 0.9, "scenarios": 0.98},
+    "probe8": {"first_citation_accuracy": 0.86, "oos_precision": 0.88, "oos_recall": 0.9, "scenarios": 0.97},
+    "probe9": {"first_citation_accuracy": 0.9, "oos_precision": 0.96, "oos_recall": 0.9, "scenarios": 0.97},
 }
 
 
@@ -90,14 +101,16 @@ def test_engine_meets_its_floors(engine, name):
 # passed: follow-ups ("那我们总共能拿多少？"), corrections of a level or a list, facts added in
 # later turns. Now 15 of 16; p6_12 needs "800万，其中300万是关联单位的" subtracted, which the
 # figure reader does not do.
-PROBE_DIALOGUES = ROOT / "tests" / "eval" / "probe_dialogues"
-DIALOGUE_FLOOR = 15
+# probe7 (24 dialogues, untuned 4 passed) and probe9 (18, untuned 10 passed): now all pass.
+DIALOGUE_FLOORS = {"probe_dialogues": 15, "probe7_dialogues": 23, "probe9_dialogues": 17}
 
 
-def test_probe_dialogues_meet_their_floor(engine):
+@pytest.mark.parametrize("folder", sorted(DIALOGUE_FLOORS))
+def test_probe_dialogues_meet_their_floor(engine, folder):
     from bot.replay import EngineTransport, load_dialogue, run_dialogue
 
     transport = EngineTransport(engine)
-    results = [run_dialogue(load_dialogue(p), transport) for p in sorted(PROBE_DIALOGUES.glob("*.yaml"))]
+    paths = sorted((ROOT / "tests" / "eval" / folder).glob("*.yaml"))
+    results = [run_dialogue(load_dialogue(p), transport) for p in paths]
     failed = [r.dialogue.name for r in results if not r.ok]
-    assert len(results) - len(failed) >= DIALOGUE_FLOOR, failed
+    assert len(paths) >= DIALOGUE_FLOORS[folder] and len(results) - len(failed) >= DIALOGUE_FLOORS[folder], failed
