@@ -210,6 +210,9 @@ class Trigger(_Frozen):
     level: Level
     cues: tuple[str, ...]  # regexes, searched in normalized simplified text
     recipients: tuple[str, ...]
+    # triggers this one rules out when both are named: who facilitated a deal is not its buyer
+    # (促成技术交易 supersedes 企业引进技术: "帮本地企业牵线从外面买技术" is the broker's case)
+    supersedes: tuple[str, ...] = ()
 
     @field_validator("cues")
     @classmethod
@@ -337,6 +340,9 @@ class Catalogue(_Frozen):
             for r in trig.recipients:
                 if r not in self.org_types:
                     problems.append(f"trigger {tid}: unknown recipient {r!r}")
+            for other in trig.supersedes:
+                if other not in self.triggers or other == tid:
+                    problems.append(f"trigger {tid}: supersedes unknown trigger {other!r}")
         seen: set[str] = set()
         used_triggers: set[str] = set()
         for e in self.entries:

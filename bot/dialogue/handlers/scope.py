@@ -71,7 +71,7 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
     this policy's own measures (the rights and procedures of Art. 22, 23, 29: articles with no
     money item) stay answered."""
     f = turn.frame
-    if not f.is_question() or _asks_support(f.text):
+    if not f.is_question() or asks_support(f.text):
         return False
     top = f.top_article
     candidates = set(articles_named(turn)) | ({top} if top else set())
@@ -96,7 +96,7 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
         bool(turn.catalogue.entries_for_article(top)) and unanswered("ask.procedure_elsewhere"))
 
 
-def _asks_support(text: str) -> bool:
+def asks_support(text: str) -> bool:
     """Whether the message asks for this policy's support ("想问的不是奖补" does not)."""
     return any(not negated_before(text, m.start()) for m in moves.finditer("asks_support", text))
 

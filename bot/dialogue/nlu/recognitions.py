@@ -162,6 +162,10 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
                 _add(detected.triggers, t)
         else:
             detected.ambiguous[obj] = family
+    ruled_out = {x for t in detected.triggers for x in catalogue.triggers[t].supersedes}
+    for t in ruled_out & set(detected.all_ids()):
+        detected.drop(t)
+        detected.spans.pop(t, None)
     if org_type:
         detected.triggers = detected.for_org(catalogue, org_type)
     return detected
