@@ -180,3 +180,22 @@ def decide(text: str, masked: bool, evidence: float, cosine: float) -> tuple[boo
     cosine = max(0.0, cosine)
     by_vector = cosine / (cosine + COSINE_MIN)
     return max(by_keywords, by_vector) >= 0.5, round(max(by_keywords, by_vector), 4)
+
+
+# A long pasted message (minutes, a company profile, a chat log) asks in one or two of its
+# sentences; the rest is context. Whether it asks for a benefit the policy never gives or about
+# another place's programme is read off the asking sentences only: "4. 工会组织员工体检…" in the
+# minutes does not make "两份文件能不能都申请" a question about health checks.
+LONG_MESSAGE = 80  # characters from which a message is read as context plus question
+_SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]?")
+_ASKS = re.compile(r"[?？]|请问|吗|能不能|能否|可不可以|是否|多少|怎么|如何|哪些|什么|有没有|\bhow\b|\bwhat\b|\bcan\b")
+
+
+def asking_part(text: str) -> str:
+    """The sentences of a long message that ask something, or the whole text (short, or no
+    sentence asks, or every sentence does)."""
+    if len(text) < LONG_MESSAGE:
+        return text
+    sentences = [m.group() for m in _SENTENCE.finditer(text) if m.group().strip()]
+    asking = [x for x in sentences if _ASKS.search(x)]
+    return "".join(asking) if asking and len(asking) < len(sentences) else text

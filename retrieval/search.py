@@ -170,8 +170,13 @@ class Retriever:
         # Another city's programme is out of scope by rule: the keywords rank the related article.
         # (A benefit the policy never gives keeps the vectors: its blanked words can leave the
         # keywords between two articles, "高新技术企业所得税减免" -> 高新技术.)
-        foreign_out = foreign and not scope.asks_for_benefit(self.index.tokenizer, masked)
-        place = scope.other_place(self.lexicon, text)
+        asking = scope.asking_part(text)
+        if asking is not text:  # a long message: what it asks decides foreign benefits and places
+            asked_masked, foreign = scope.blank_out_of_scope(self.lexicon, asking)
+            foreign_out = foreign and not scope.asks_for_benefit(self.index.tokenizer, asked_masked)
+        else:
+            foreign_out = foreign and not scope.asks_for_benefit(self.index.tokenizer, masked)
+        place = scope.other_place(self.lexicon, asking)
         ranked = np.sort(kw_norm[1:])
         clear_lead = top_kw > 0 and ranked[-1] - ranked[-2] > KEYWORD_LEAD and (
             bool(scope.CJK.search(masked)) or evidence >= EVIDENCE_MIN

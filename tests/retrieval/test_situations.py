@@ -65,3 +65,19 @@ def test_a_case_told_without_the_policys_terms_finds_its_clause(retriever, text,
 ])
 def test_one_word_shared_with_a_situation_is_not_evidence(retriever, text):
     assert retriever.search(text).in_scope is False
+
+
+def test_a_long_message_is_judged_by_the_sentences_that_ask():
+    from retrieval.scope import asking_part
+
+    minutes = ("情况说明：我司上年度研发投入约两千万元，已在统计系统报送研发数据，统计局也来核过，公司今年还在准备"
+               "申报材料，准备了厚厚一摞。请问自治区那边的研发投入后补助是按多少比例补的？")
+    assert asking_part(minutes) == "请问自治区那边的研发投入后补助是按多少比例补的？"
+    assert asking_part("高企能拿多少") == "高企能拿多少"  # short: the whole message
+
+
+def test_another_places_programme_asked_in_a_long_message_is_out_of_scope(retriever):
+    text = ("情况说明：我司为自治区认定的科技型企业，上年度研发投入约两千万元，已按要求在统计系统报送研发数据，"
+            "统计局也来核过。我们了解到除了鄂尔多斯市里的研发投入奖补之外，自治区层面也有企业研发投入后补助。"
+            "请问自治区那边的研发投入后补助是按多少比例补的，报给自治区哪个处室？")
+    assert retriever.search(text).in_scope is False
