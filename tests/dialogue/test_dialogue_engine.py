@@ -371,3 +371,19 @@ def test_a_thing_named_at_a_level_the_policy_does_not_pay_is_not_covered(engine,
 def test_a_level_the_policy_pays_still_pays(engine, text, expected):
     reply = engine.turn("s", text)
     assert expected in amounts(reply)
+
+
+@pytest.mark.parametrize("text", [
+    "我是做中间人的，帮企业和大学撮合技术买卖，今年在本地撮合成了几单，有没有奖",
+    "我们帮企业从高校买了专利技术，合同额500万，能奖多少",
+    "我们是做技术中介的，帮本地企业牵线从外面买技术，成交了以后市里有奖励吗？",
+])
+def test_a_broker_helping_others_buy_technology_is_art_27_not_the_buyers_art_11(engine, text):
+    reply = engine.turn("s", text)
+    assert reply.citations[0].article == 27
+    assert all(b.article != 11 for b in reply.benefits)
+
+
+def test_a_firm_buying_technology_itself_is_still_art_11(engine):
+    reply = engine.turn("s", "我们公司从外地买了一项专利技术，合同额500万，能补多少")
+    assert reply.citations[0].article == 11

@@ -44,6 +44,7 @@ class Detected:
     # Things named only at a level the policy does not pay them at ("市级众创空间", "国家级的科技领军
     # 企业", "自治区级引才引智示范基地"): object -> Unpaid. They are not recognitions of this policy.
     unpaid: dict[str, Unpaid] = field(default_factory=dict)
+    superseded: list[str] = field(default_factory=list)  # named, but ruled out by another (a broker's deal)
 
     def all_ids(self) -> list[str]:
         return self.triggers + [t for family in self.ambiguous.values() for t in family]
@@ -165,6 +166,7 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
     ruled_out = {x for t in detected.triggers for x in catalogue.triggers[t].supersedes}
     for t in ruled_out & set(detected.all_ids()):
         detected.drop(t)
+        detected.superseded.append(t)
         detected.spans.pop(t, None)
     if org_type:
         detected.triggers = detected.for_org(catalogue, org_type)
