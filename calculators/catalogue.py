@@ -412,6 +412,13 @@ class Catalogue(_Frozen):
                     keys.append(e.figure)
         return keys
 
+    def levels_of(self, obj: str) -> set[str]:
+        """The levels a thing (a trigger's object: 众创空间, 科技领军企业) is paid at."""
+        return {t.level for t in self.triggers.values() if t.object == obj}
+
+    def entries_for_clause(self, clause_id: str) -> list[Entry]:
+        return [e for e in self.entries if e.clause == clause_id]
+
     def entries_for_article(self, article: int) -> list[Entry]:
         return [e for e in self.entries if e.article == article]
 

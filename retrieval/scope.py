@@ -188,7 +188,12 @@ def decide(text: str, masked: bool, evidence: float, cosine: float) -> tuple[boo
 # minutes does not make "两份文件能不能都申请" a question about health checks.
 LONG_MESSAGE = 80  # characters from which a message is read as context plus question
 _SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]?")
-_ASKS = re.compile(r"[?？]|请问|吗|能不能|能否|可不可以|是否|多少|怎么|如何|哪些|什么|有没有|\bhow\b|\bwhat\b|\bcan\b")
+# the asking words of corpus/lexicon.yaml's question class that mark a sentence as the question,
+# spelled out so the query path reads no YAML; tests/retrieval/test_situations.py checks that
+# every example of that class is read as asking
+_ASKS = re.compile(r"[?？]|请问|吗|能不能|能否|可不可以|是否|多少|怎么|如何|哪|什么|啥|咋|几|有没有|呢$"
+                   r"|(?:能|可以|会|给|补|奖|算|行)不(?:能|可以|会|给|补|奖|算|行)|不$"
+                   r"|\bhow\b|\bwhat\b|\bwhich\b|\bcan\b|\bwhen\b|\bwho\b")
 
 
 def asking_part(text: str) -> str:

@@ -38,6 +38,9 @@ class Frame:
     level: str | None  # a level word in the message (国家级, 自治区级 …)
     corrected_level: str | None  # the level a correction settles on
     denied_conditions: frozenset[str] = frozenset()  # item conditions the message says are not met
+    # other items of the topic's things the message picks out when read after the topic's name
+    # ("研发类的呢" after 孵化类飞地 -> 研发类飞地); empty when it names something itself
+    topic_variants: tuple[str, ...] = ()
     _knowledge: object = None
 
     def has(self, move: str) -> bool:
@@ -90,6 +93,19 @@ def _items_by_mention(reading, detected, catalogue) -> None:
             reading.itemised.add(key)
 
 
+def _topic_variants(text: str, state: SessionState, catalogue) -> tuple[str, ...]:
+    topic = state.topic
+    if topic is None or not topic.triggers:
+        return ()
+    found: list[str] = []
+    for tid in topic.triggers:
+        trigger = catalogue.triggers[tid]
+        read = recognitions.detect_triggers(f"{trigger.label}，{text}", catalogue)
+        found += [x for x in read.triggers if x not in topic.triggers and x not in found
+                  and catalogue.triggers[x].object == trigger.object]
+    return tuple(found)
+
+
 def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None = None) -> Frame:
     """Read one message (typed text, or the label of a pressed option with its id)."""
     text = normalize(raw or "")
@@ -117,5 +133,6 @@ def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None 
         level=levels.level_of(text) if text else None,
         corrected_level=levels.corrected_level(text) if text else None,
         denied_conditions=conditions.denied_conditions(text, catalogue) if text else frozenset(),
+        topic_variants=() if not text or detected.all_ids() else _topic_variants(text, state, catalogue),
         _knowledge=knowledge,
     )

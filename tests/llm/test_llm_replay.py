@@ -53,7 +53,11 @@ def test_golden_in_llm_mode(path: Path, transport: TracingTransport):
 
 
 def test_typed_turns_went_through_the_model(transport, server):
-    if not transport.traces:
-        pytest.skip("counts the goldens above; run with them")
-    models = sum(t.mode == "llm" for t in transport.traces)
-    assert models >= 90 and len(server.requests) == models
+    """Every typed turn is a model call (also when this test runs alone): three typed turns,
+    three traces in LLM mode, three more requests at the fake server."""
+    start, requests = len(transport.traces), len(server.requests)
+    for text in ("国家高新技术企业奖多少", "那自治区科技领军企业呢", "要找哪个部门"):
+        transport.turn("typed-turns", text, None)
+    traces = transport.traces[start:]
+    assert [t.mode for t in traces] == ["llm"] * 3
+    assert len(server.requests) - requests >= 3

@@ -81,3 +81,12 @@ def test_another_places_programme_asked_in_a_long_message_is_out_of_scope(retrie
             "统计局也来核过。我们了解到除了鄂尔多斯市里的研发投入奖补之外，自治区层面也有企业研发投入后补助。"
             "请问自治区那边的研发投入后补助是按多少比例补的，报给自治区哪个处室？")
     assert retriever.search(text).in_scope is False
+
+
+def test_the_asking_sentences_are_read_with_the_lexicons_question_words():
+    from calculators.grammar import lexicon
+    from retrieval.scope import _ASKS
+
+    question = lexicon().classes["question"]
+    assert question.examples and all(_ASKS.search(x.lower()) for x in question.examples), question.examples
+    assert not any(_ASKS.search(x) for x in question.counter), question.counter

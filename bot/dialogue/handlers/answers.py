@@ -83,12 +83,10 @@ def _single_item(turn: Turn, clause_id: str):
     """The one money item of the answering clause, when its thing has one level only: a money
     question answered there ("没有研发投入也没研发部门…有扶持吗" -> 14.1) is about that item."""
     catalogue = turn.catalogue
-    entries = [e for e in catalogue.entries_for_article(int(clause_id.split(".")[0])) if e.clause == clause_id]
+    entries = catalogue.entries_for_clause(clause_id)
     if len(entries) != 1 or entries[0].trigger not in catalogue.triggers:
         return None
-    obj = catalogue.triggers[entries[0].trigger].object
-    levels = {t.level for t in catalogue.triggers.values() if t.object == obj}
-    return entries[0] if len(levels) == 1 else None
+    return entries[0] if len(catalogue.levels_of(catalogue.triggers[entries[0].trigger].object)) == 1 else None
 
 
 def _item_report(turn: Turn, entry, article: int) -> Decision:

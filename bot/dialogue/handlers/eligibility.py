@@ -47,8 +47,7 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     states_facts = _states_facts(turn)
     if top in articles:
         return articles[0] if states_facts else top  # a statement of several facts leads with the first
-    ruled_out = [*f.detected.superseded, *(x for t in f.detected.triggers for x in turn.catalogue.triggers[t].supersedes)]
-    superseded = {e.article for t in ruled_out for e in turn.catalogue.entries_for_trigger(t)}
+    superseded = {e.article for t in f.detected.superseded for e in turn.catalogue.entries_for_trigger(t)}
     if top in superseded:  # the search read the buyer's article; the message is the broker's
         return articles[0]
     # English retrieval is the weaker signal: an English money question naming a recognition is

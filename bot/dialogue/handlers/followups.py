@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from bot.dialogue.handlers.answers import article_answer
-from bot.dialogue.nlu import moves, recognitions
+from bot.dialogue.nlu import moves
 from bot.dialogue.report import report
 from bot.dialogue.state import SetTopic, Topic
 from bot.dialogue.turn import Decision, Turn
@@ -44,32 +44,17 @@ def level_follow_up(turn: Turn) -> Decision:
     return Decision(decision.facts, (*decision.events, SetTopic(Topic(article=primary, triggers=tuple(siblings)))))
 
 
-def _variants(turn: Turn) -> list[str]:
-    """The other items of the topic's things that the message picks out when read after the
-    topic's own name: "研发类的呢" after 孵化类飞地 is 研发类飞地."""
-    f, catalogue, topic = turn.frame, turn.catalogue, turn.state.topic
-    if topic is None or not topic.triggers:
-        return []
-    found: list[str] = []
-    for tid in topic.triggers:
-        trigger = catalogue.triggers[tid]
-        read = recognitions.detect_triggers(f"{trigger.label}，{f.text}", catalogue)
-        found += [x for x in read.triggers if x not in topic.triggers and x not in found
-                  and catalogue.triggers[x].object == trigger.object]
-    return found
-
-
 def is_variant_follow_up(turn: Turn) -> bool:
     """"研发类的呢", "要是期满考核优秀呢": names only what tells one item of the topic's thing from
     another."""
     f = turn.frame
     return (not f.named and f.article_ref is None and (f.has("follow_up") or len(f.text) <= FOLLOW_UP_MAX)
-            and bool(_variants(turn)))
+            and bool(f.topic_variants))
 
 
 def variant_follow_up(turn: Turn) -> Decision:
     """The same question for the other item: a what-if, so the told facts stay as they were."""
-    variants = _variants(turn)
+    variants = list(turn.frame.topic_variants)
     primary = turn.catalogue.entries_for_trigger(variants[0])[0].article
     decision = report(turn, turn.state, variants, primary=primary)
     return Decision(decision.facts, (*decision.events, SetTopic(Topic(article=primary, triggers=tuple(variants)))))

@@ -149,8 +149,6 @@ def total(turn: Turn) -> Decision:
     return decision
 
 
-
-
 # --- a money question on what was told --------------------------------------------------------------
 
 def _told_for_article(turn: Turn, article: int) -> list[str]:

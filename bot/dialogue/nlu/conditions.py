@@ -13,7 +13,9 @@ from calculators.grammar import lexicon
 
 _LEX = lexicon()
 CONDITION_CORE_MIN = 3  # characters of a condition's head noun worth matching ("第一完成单位")
-RANK_GAP = 2  # characters allowed between the other rank and the noun ("第二名完成单位" is rare; "第二 完成单位")
+# How far before the noun another rank may start: the rank itself (第二, 第十) and up to two
+# characters between ("第二个完成单位", "第3名 完成单位").
+RANK_WINDOW = 4
 
 
 def _core(condition: str) -> str:
@@ -34,7 +36,7 @@ def denied_conditions(text: str, catalogue) -> frozenset[str]:
         if first:
             noun = re.escape(core[first.end():])
             for m in re.finditer(noun, text):
-                before = text[max(0, m.start() - RANK_GAP - 3):m.start()]
+                before = text[max(0, m.start() - RANK_WINDOW):m.start()]
                 if _LEX.search("condition_other_ordinal", before):
                     found.add(condition)
     return frozenset(found)

@@ -44,7 +44,8 @@ class Detected:
     # Things named only at a level the policy does not pay them at ("市级众创空间", "国家级的科技领军
     # 企业", "自治区级引才引智示范基地"): object -> Unpaid. They are not recognitions of this policy.
     unpaid: dict[str, Unpaid] = field(default_factory=dict)
-    superseded: list[str] = field(default_factory=list)  # named, but ruled out by another (a broker's deal)
+    # triggers ruled out by a named one (a broker's deal rules out the buyer's purchase), named or not
+    superseded: list[str] = field(default_factory=list)
 
     def all_ids(self) -> list[str]:
         return self.triggers + [t for family in self.ambiguous.values() for t in family]
@@ -163,10 +164,9 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
                 _add(detected.triggers, t)
         else:
             detected.ambiguous[obj] = family
-    ruled_out = {x for t in detected.triggers for x in catalogue.triggers[t].supersedes}
-    for t in ruled_out & set(detected.all_ids()):
+    detected.superseded = list(dict.fromkeys(x for t in detected.triggers for x in catalogue.triggers[t].supersedes))
+    for t in set(detected.superseded) & set(detected.all_ids()):
         detected.drop(t)
-        detected.superseded.append(t)
         detected.spans.pop(t, None)
     if org_type:
         detected.triggers = detected.for_org(catalogue, org_type)
@@ -205,7 +205,7 @@ def _unpaid_level(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> st
     """The one level every mention of a thing is bound to, when none of the items whose cues
     the mentions match is paid at that level (a thing without levels, ``level: none``, never is)."""
     obj = catalogue.triggers[ms[0].trigger].object
-    levels_of_thing = {t.level for t in catalogue.triggers.values() if t.object == obj}
+    levels_of_thing = catalogue.levels_of(obj)
     if "none" in levels_of_thing:
         return None
     paid = {catalogue.triggers[m.trigger].level for m in ms}
