@@ -213,6 +213,17 @@ class Trigger(_Frozen):
     # triggers this one rules out when both are named: who facilitated a deal is not its buyer
     # (促成技术交易 supersedes 企业引进技术: "帮本地企业牵线从外面买技术" is the broker's case)
     supersedes: tuple[str, ...] = ()
+    # the levels of government whose recognition counts, for a thing listed without a level
+    # (科学技术奖: "国家、自治区科学技术奖"); a thing with a level is recognised at that level
+    issued_by: tuple[Level, ...] = ()
+    # a thing that is by definition in another place (人才科创飞地 in 上海, 深圳): a place named
+    # with it says where it is, not who recognised it
+    located_elsewhere: bool = False
+
+    @property
+    def recognised_at(self) -> tuple[str, ...]:
+        """The levels whose bodies' recognition this trigger stands for (empty: not a recognition)."""
+        return self.issued_by or ((self.level,) if self.level != "none" else ())
 
     @field_validator("cues")
     @classmethod

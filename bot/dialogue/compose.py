@@ -239,9 +239,13 @@ def body_lines(facts: Facts, knowledge) -> list[str]:
             name = nc.place.title() if nc.place.isascii() else nc.place
             lines.append(text("other_place", place=name))
         for u in nc.unpaid:
-            lines.append(text("unpaid_level", said=u.said, level=text(f"level_name.{u.level}"),
-                              paid="、".join(text(f"level_name.{lv}") for lv in u.paid),
-                              heading=article_heading(policy.article(u.article))))
+            paid = "、".join(text(f"level_name.{lv}") for lv in u.paid)
+            heading = article_heading(policy.article(u.article))
+            if u.issuer:
+                lines.append(text("foreign_issuer", said=u.said, issuer=u.issuer, paid=paid, heading=heading))
+            else:
+                lines.append(text("unpaid_level", said=u.said, level=text(f"level_name.{u.level}"), paid=paid,
+                                  heading=heading))
         lines += [text("not_covered"), text("covered_nearby"), text("not_covered_try")]
         if nc.related:
             lines.append(text("not_covered_related",

@@ -60,9 +60,10 @@ class UnpaidLevel(_Frozen):
     level, the levels the article does pay, and the article."""
 
     said: str
-    level: str  # national | region | city
+    level: str  # national | region | city | foreign (issued by a body the policy does not mean)
     paid: tuple[str, ...]
     article: int
+    issuer: str | None = None  # the foreign body as written
 
 
 class NotCovered(_Frozen):

@@ -353,6 +353,11 @@ def test_a_bare_amount_answers_the_figure_the_conversation_waits_for(engine):
     ("我们被评为国家级的科技领军企业，能拿那100万吗", 15, "国家级"),
     ("我们的首版次软件拿到了自治区的认定，能享受按单价30%的奖补吗", 19, "自治区级"),
     ("市级重点实验室每年有运行经费吗", 2, "市级"),
+    # the level word as part of the name, and an item only the other level lists
+    ("我们牵头建的国家级野外科学观测研究站获批了，有补助吗", 2, "国家级"),
+    ("国家工程研究中心有钱吗", 2, "国家级"),
+    ("自治区产业创新中心批下来了给多少", 2, "自治区级"),
+    ("公司的零部件入选了国家首批次关键零部件目录，市里奖多少", 19, "国家级"),
 ])
 def test_a_thing_named_at_a_level_the_policy_does_not_pay_is_not_covered(engine, text, article, level):
     reply = engine.turn("s", text)
@@ -362,7 +367,29 @@ def test_a_thing_named_at_a_level_the_policy_does_not_pay_is_not_covered(engine,
     assert f"没有对{level}的" in reply.reply
 
 
+@pytest.mark.parametrize("text, article, issuer", [
+    ("我们的装备拿到了陕西省首台套认定，鄂尔多斯给不给奖补", 19, "陕西省"),
+    ("首台套是包头市认定的，单价200万，能奖多少", 19, "包头市"),
+    ("中国煤炭工业协会颁发的科学技术奖一等奖，市里配套奖励吗", 25, "协会"),
+    ("拿了一个民营基金会颁发的科技进步奖，奖金10万，市里等额奖励吗", 25, "基金会"),
+    ("一家投资机构办的创业大赛我们拿了一等奖，市里有奖金吗", 11, "投资机构"),
+    ("旗政府聘我当科技顾问，每个月有补贴吗", 24, "旗政府"),
+])
+def test_a_thing_issued_by_a_body_the_policy_does_not_mean_is_not_covered(engine, text, article, issuer):
+    reply = engine.turn("s", text)
+    assert_contract(reply)
+    assert reply.covered is False and reply.benefits == []
+    assert [c.article for c in reply.citations] == [article]
+    assert issuer.rstrip("市省") in reply.reply.splitlines()[0]  # the body is named (as the owner or the issuer)
+
+
 @pytest.mark.parametrize("text, expected", [
+    # the body that recognised it is the state or the region; a place is where it happened
+    ("我们研制的设备是国内头一台，工信部也认可了，卖一台三百万，能奖多少", (19, 900000, "computed")),
+    ("我们在上海设立的孵化类人才科创飞地首次认定了，奖多少", (6, 2000000, "fixed")),
+    ("广东认定的高新技术企业迁到鄂尔多斯，奖多少", (15, 300000, "fixed")),
+    ("集团出资举办的新型研发机构，上年度研发投入1000万，能支持多少", (17, 2000000, "computed")),
+    ("获得自治区科学技术进步奖一等奖，奖金20万元，我们是第一完成单位", (25, 200000, "computed")),
     ("我们是自治区的众创空间，有奖补吗", (5, 200000, "fixed")),
     ("自治区认定的高新技术企业能拿多少", (15, 300000, "fixed")),  # who recognised it, not a level
     ("国家认定的首版次软件，单价100万，奖多少", (19, 300000, "computed")),

@@ -53,8 +53,9 @@ def unpaid_level(turn: Turn) -> Decision:
         entries = [e for t in found.triggers for e in catalogue.entries_for_trigger(t)]
         if not entries:
             continue
-        paid = tuple(lv for lv in LEVEL_ORDER if any(catalogue.triggers[t].level == lv for t in found.triggers))
-        unpaid.append(UnpaidLevel(said=found.said, level=found.level, paid=paid, article=entries[0].article))
+        paid = tuple(lv for lv in LEVEL_ORDER if any(lv in catalogue.triggers[t].recognised_at for t in found.triggers))
+        unpaid.append(UnpaidLevel(said=found.said, level=found.level, paid=paid, article=entries[0].article,
+                                  issuer=found.issuer))
         clause = turn.policy.clause(entries[0].clause)
         citations.append(citation(turn.knowledge, entries[0].article, clause.id, clause.text))
     related = tuple(dict.fromkeys(u.article for u in unpaid))

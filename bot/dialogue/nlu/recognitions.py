@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.dialogue.nlu import levels
+from bot.dialogue.nlu import issuers, levels
 from calculators.catalogue import Catalogue
 from calculators.grammar import lexicon
 
 _LEX = lexicon()
+SAID_MAX = 10  # a mention longer than this spans other words: the reply names the thing instead
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,10 @@ class TriggerMatch:
 
 @dataclass(frozen=True)
 class Unpaid:
-    level: str  # the level said
+    level: str  # the level said ("foreign": issued by a body the policy does not mean)
     said: str  # the thing as written ("科技领军企业")
     triggers: tuple[str, ...]  # the items the words name, paid at other levels
+    issuer: str | None = None  # that body as written ("陕西省", "中国煤炭工业协会")
 
 
 @dataclass
@@ -131,9 +133,11 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
     for m in kept:
         by_object.setdefault(catalogue.triggers[m.trigger].object, []).append(m)
     for obj, ms in list(by_object.items()):
-        level = _unpaid_level(text, ms, catalogue)
+        named = tuple(dict.fromkeys(m.trigger for m in ms))
+        issuer = _foreign_issuer(text, ms, catalogue)
+        level = "foreign" if issuer else _unpaid_level(text, ms, catalogue)
         if level:
-            detected.unpaid[obj] = Unpaid(level, _said(text, ms[0], obj), tuple(dict.fromkeys(m.trigger for m in ms)))
+            detected.unpaid[obj] = Unpaid(level, _said(text, ms[0], obj), named, issuer)
             del by_object[obj]
     for obj, ms in by_object.items():
         family = list(dict.fromkeys(m.trigger for m in ms))
@@ -184,6 +188,10 @@ def _bound_level(text: str, m: TriggerMatch, levels_of_thing: set[str]) -> str |
         if found[0] in levels_of_thing or any(
                 w.start() == found[1] for w in _LEX.finditer(f"level_explicit.{found[0]}", text)):
             return found[0]
+        # the level word as part of the thing's name: "国家工程研究中心", "自治区产业创新中心"
+        adjacent = _LEX.search("level_in_name", text, found[1])
+        if adjacent and adjacent.start() == found[1] and adjacent.end() == m.start:
+            return found[0]
     return None
 
 
@@ -191,6 +199,8 @@ def _said(text: str, m: TriggerMatch, obj: str) -> str:
     """The mention, completed by the rest of the thing's name where the text goes on with it
     ("科技领军" + "企业")."""
     said = text[m.start:m.end]
+    if len(said) > SAID_MAX:  # a cue with words between ("创业大赛我们拿了一等奖"): the thing's name
+        return obj
     at = obj.find(said)
     if at < 0:
         return said
@@ -198,6 +208,8 @@ def _said(text: str, m: TriggerMatch, obj: str) -> str:
     while end < len(text) and at + len(said) < len(obj) and text[end] == obj[at + len(said)]:
         said += text[end]
         end += 1
+    if said == obj[at:at + len(said)] and (rest := _LEX.search("name_goes_on", text[end:])):
+        said += rest.group(0)  # "首批次" + "关键零部件": the rest of the name as written
     return said
 
 
@@ -213,6 +225,19 @@ def _unpaid_level(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> st
     if len(bound) == 1 and (level := next(iter(bound))) is not None and level not in paid:
         return level
     return None
+
+
+def _foreign_issuer(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> str | None:
+    """The body every mention of a recognised thing was issued by, when the policy does not mean
+    it (nlu/issuers.py). Another province counts only for things the region or the city
+    recognises: "广东认定的高企" is still a national 高企."""
+    triggers = [catalogue.triggers[m.trigger] for m in ms]
+    recognised = {lv for t in catalogue.triggers.values() if t.object == triggers[0].object for lv in t.recognised_at}
+    if not recognised:
+        return None
+    places = bool(recognised & {"region", "city"}) and not any(t.located_elsewhere for t in triggers)
+    found = {issuers.foreign_issuer(text, m.start, m.end, places=places) for m in ms}
+    return next(iter(found)) if len(found) == 1 else None
 
 
 def _add(items: list[str], item: str) -> None:
