@@ -276,6 +276,9 @@ class Entry(_Frozen):
     conditions: tuple[str, ...] = ()
     note: str = ""
     amount_source: SourceQuote | None = None
+    # paid to each recognised thing named, not once (5.2: every carrier has its own operating
+    # subsidy): a national incubator and a regional makerspace are two benefits
+    each_trigger: bool = False
 
     @model_validator(mode="after")
     def _shape(self) -> Entry:

@@ -115,6 +115,14 @@ def totals_of(benefits: list[Benefit]) -> Totals:
     )
 
 
+def _each_trigger(entry, items: list[Benefit], profile: Profile, catalogue: Catalogue) -> list[Benefit]:
+    """An entry paid to each recognised thing (``each_trigger``): one benefit per named one."""
+    had = [t for t in entry.all_triggers if t in profile.triggers and catalogue.triggers[t].level != "none"]
+    if not entry.each_trigger or len(had) < 2 or entry.figure:
+        return items
+    return [b.model_copy(update={"item": f"{b.item}（{catalogue.triggers[t].label}）"}) for t in had for b in items]
+
+
 def evaluate(profile: Profile, catalogue: Catalogue | None = None) -> Report:
     """Every money item the profile's triggers open, with amounts from its figures."""
     catalogue = catalogue or load_catalogue()
@@ -141,7 +149,7 @@ def evaluate(profile: Profile, catalogue: Catalogue | None = None) -> Report:
                 )
             )
         else:
-            benefits.extend(items)
+            benefits.extend(_each_trigger(entry, items, profile, catalogue))
             needed = tuple(items[0].missing)
         missing.extend(k for k in needed if k not in missing)
         if entry.article not in articles:

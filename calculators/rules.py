@@ -234,8 +234,9 @@ def apply_rule_items(
             figures = {**figures, key: value[0]}
         benefit = apply_rule(entry, figures, catalogue)
         return None if benefit is None else [benefit]
-    out = []
-    for i, item in enumerate(value, 1):
-        b = apply_rule(entry, {**figures, key: item}, catalogue)
-        out.append(b.model_copy(update={"item": f"{b.item}（第{i}项）", "formula": f"第{i}项：{b.formula}"}))
-    return out
+    return [numbered(apply_rule(entry, {**figures, key: item}, catalogue), i) for i, item in enumerate(value, 1)]
+
+
+def numbered(benefit: Benefit, n: int) -> Benefit:
+    """The benefit of the n-th item of several ("（第2项）")."""
+    return benefit.model_copy(update={"item": f"{benefit.item}（第{n}项）", "formula": f"第{n}项：{benefit.formula}"})

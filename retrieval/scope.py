@@ -78,7 +78,9 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 _OTHER_PLACE_BEFORE = re.compile(
     r"(?:在|到|去|赴|从|和|与|跟|同|向|来自|引进|引入|对接|联合|落户|买|购买|卖给|卖到|给|为|帮|面向|于"
     r"|获批|被|经|由|取得|获得|拿到|申报|承担"
-    r"|\b(?:in|to|from|with|at|into|and)\s)\s*$"
+    r"|\b(?:in|to|from|with|at|into|and)\s)\s*"
+    # the later places of a list after such a word: "在上海、深圳各设一个飞地"
+    r"(?:[^\s，。；？！,.;?!、和与及]{2,8}[、和与及])*$"
 )
 _OTHER_PLACE_AFTER = re.compile(
     r"\s*(?:市|省|地区|那边|那里|当地|方面)?\s*(?:的)?\s*(?:高校|大学|院校|科研院所|院所|研究院|研究所|实验室"

@@ -246,8 +246,12 @@ def body_lines(facts: Facts, knowledge) -> list[str]:
             else:
                 lines.append(text("unpaid_level", said=u.said, level=text(f"level_name.{u.level}"), paid=paid,
                                   heading=heading))
-        lines += [text("not_covered"), text("covered_nearby"), text("not_covered_try")]
-        if nc.related:
+        if nc.levels_asked:
+            lines += [clause_ref(policy.article(c.article), c.clause) + policy.clause(c.clause).text
+                      for c in facts.citations]
+        else:
+            lines += [text("not_covered"), text("covered_nearby"), text("not_covered_try")]
+        if nc.related and not nc.levels_asked:
             lines.append(text("not_covered_related",
                               headings=_list(article_heading(policy.article(n)) for n in nc.related)))
     if facts.report is not None:

@@ -70,6 +70,9 @@ class NotCovered(_Frozen):
     place: str | None = None  # another city or a higher department named as the owner
     related: tuple[int, ...] = ()  # articles of this policy on the things the question named
     unpaid: tuple[UnpaidLevel, ...] = ()
+    # the question asked which levels are paid ("还是只有国家级、自治区级的才有"): the article
+    # answers it, so the reply is covered and says only what the article pays
+    levels_asked: bool = False
 
 
 class ReportFacts(_Frozen):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.dialogue.facts import Ask, Facts, OptionRef, say
 from bot.dialogue.fill import set_figure
 from bot.dialogue.handlers.corrections import read_correction
+from bot.dialogue.nlu import moves
 from bot.dialogue.nlu.figures import read_figure
 from bot.dialogue.report import report
 from bot.dialogue.state import (
@@ -192,11 +193,21 @@ def _with_preview(turn: Turn, decision: Decision, events, added) -> Decision:
 
 
 def figure_events(turn: Turn) -> list:
-    """The figures a message states with their own cue words, as events."""
-    reading, catalogue = turn.frame.figures, turn.catalogue
-    return [set_figure(catalogue, key, values if key in reading.itemised or catalogue.figures[key].multiple
-                       else values[-1], reading.words.get(key, ""), reading.deductions.get(key))
-            for key, values in reading.values.items()]
+    """The figures a message states with their own cue words, as events. Another item of a thing
+    already told ("还有一款也是自治区首台套，单价260万") adds its figure to the told one's: two
+    products, two benefits."""
+    f, reading, catalogue, state = turn.frame, turn.frame.figures, turn.catalogue, turn.state
+    adds = moves.is_move("adds_item", f.text) and bool(f.detected.triggers) and set(f.detected.triggers) <= set(
+        state.triggers)
+    events = []
+    for key, values in reading.values.items():
+        value = values if key in reading.itemised or catalogue.figures[key].multiple else values[-1]
+        old = state.figures.get(key)
+        if adds and old is not None:
+            value = (*(old if isinstance(old, tuple | list) else (old,)), *(value if isinstance(value, tuple | list)
+                                                                          else (value,)))
+        events.append(set_figure(catalogue, key, value, reading.words.get(key, ""), reading.deductions.get(key)))
+    return events
 
 
 def answers_figure(turn: Turn) -> bool:

@@ -59,7 +59,9 @@ def unpaid_level(turn: Turn) -> Decision:
         clause = turn.policy.clause(entries[0].clause)
         citations.append(citation(turn.knowledge, entries[0].article, clause.id, clause.text))
     related = tuple(dict.fromkeys(u.article for u in unpaid))
-    facts = Facts(intent="out_of_scope", covered=False, not_covered=NotCovered(related=related, unpaid=tuple(unpaid)),
+    asked = moves.is_move("asks_which_levels", turn.frame.text)
+    facts = Facts(intent="policy" if asked else "out_of_scope", covered=asked,
+                  not_covered=NotCovered(related=related, unpaid=tuple(unpaid), levels_asked=asked),
                   citations=tuple(dict.fromkeys(citations)))
     return Decision(facts)
 
@@ -72,7 +74,11 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
     this policy's own measures (the rights and procedures of Art. 22, 23, 29: articles with no
     money item) stay answered."""
     f = turn.frame
-    if not f.is_question() or asks_support(f.text):
+    if not f.is_question():
+        return False
+    if moves.is_move("payer_other", f.text) and not moves.is_move("payer_home", f.text):
+        return True  # "区里给多少", "自治区本级财政拨多少": that body's own money
+    if asks_support(f.text):
         return False
     top = f.top_article
     candidates = set(articles_named(turn)) | ({top} if top else set())

@@ -126,8 +126,9 @@ def told_figure(turn: Turn) -> Decision:
     for key, values in _told_figures(turn).items():
         value = values if catalogue.figures[key].multiple or key in reading.itemised else values[-1]
         old = turn.state.figures.get(key)
-        if catalogue.figures[key].multiple and old is not None and moves.is_move("adds_item", turn.frame.text):
-            value = (*(old if isinstance(old, tuple) else (old,)), *values)  # "还漏了一笔，成交额1500万"
+        if old is not None and moves.is_move("adds_item", turn.frame.text):
+            # "还漏了一笔，成交额1500万", "还有一个项目，国拨500万": one more item
+            value = (*(old if isinstance(old, tuple | list) else (old,)), *values)
         events.append(set_figure(catalogue, key, value, reading.words.get(key, turn.frame.text),
                                  reading.deductions.get(key)))
     after = apply(turn.state, events)

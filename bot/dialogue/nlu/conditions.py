@@ -1,4 +1,5 @@
-"""Conditions of a money item the message says are not met ("我们只是第二完成单位", "不是第一完成单位").
+"""Conditions of a money item the message says are not met ("我们只是第二完成单位", "不是第一完成单位",
+"我们是使用单位" for 研制企业).
 
 A catalogue entry's ``conditions`` name who it is for (25.3: 第一完成单位及相关人员). A message
 that denies one (nlu.levels.negated_before) or names another rank of it (第二完成单位 for
@@ -30,6 +31,12 @@ def denied_conditions(text: str, catalogue) -> frozenset[str]:
         if len(core) < CONDITION_CORE_MIN:
             continue
         if any(levels.negated_before(text, m.start()) for m in re.finditer(re.escape(core), text)):
+            found.add(condition)
+            continue
+        # the asker has the opposite role ("我们是使用单位，采购了一台首台套" against 研制企业)
+        opposite = f"condition_opposite.{core}"
+        if opposite in _LEX.classes and any(not levels.negated_before(text, m.start())
+                                            for m in _LEX.finditer(opposite, text)):
             found.add(condition)
             continue
         first = _LEX.search("condition_first", core)

@@ -116,7 +116,8 @@ def excluded_part(text: str, mention: MoneyMention, figure) -> bool:
 
 def _excluded(text: str, mention: MoneyMention, figure) -> bool:
     """Whether the amount's clause says it is not this figure (the figure's `exclude`); the
-    clause after it counts too when it has no amount of its own ("C项目700万元，落地在包头")."""
+    clauses right before and after it count too when they have no amount of their own ("C项目
+    700万元，落地在包头", "促成一项成果在包头落地转化，成交额900万")."""
     if not figure.exclude_patterns:
         return False
     clause = _clause(text, mention.start, mention.end)
@@ -125,6 +126,11 @@ def _excluded(text: str, mention: MoneyMention, figure) -> bool:
         following = _clause(text, after.end(), after.end())
         if not scan_money(following):
             clause += following
+    marks = [m for m in _LEX.finditer("clause_end", text[:mention.start])]
+    if marks:
+        preceding = _clause(text, marks[-1].start(), marks[-1].start())
+        if not scan_money(preceding):
+            clause = preceding + clause
     # "（都不是关联单位）" / "非关联单位" say the opposite: not an exclusion
     return any(not negated_before(clause, m.start()) for p in figure.exclude_patterns for m in p.finditer(clause))
 

@@ -1,0 +1,119 @@
+"""Who pays, who the asker is, and how many items: each a class of phrasings, not one sentence."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.dialogue.reply import Reply
+from retrieval.corpus import load_policy
+
+POLICY = load_policy()
+
+
+def amounts(reply: Reply) -> list[tuple[int, int, str]]:
+    return [(b.article, b.amount_yuan, b.basis) for b in reply.benefits]
+
+
+@pytest.mark.parametrize("text", [
+    "康巴什区自己对高企还有额外奖励吗？区里给多少",
+    "自治区本级财政对新认定的自治区重点实验室拨多少运行经费",
+    "准格尔旗自己对新型研发机构有没有另外的补贴，旗里给多少",
+    "旗财政对科技型中小企业奖励多少",
+])
+def test_another_governments_own_money_is_not_this_policys(engine, text):
+    reply = engine.turn("s", text)
+    assert reply.covered is False and reply.benefits == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("旗里投了400万建新型研发机构，市里给多少", (26, 4000000, "computed")),
+    ("我们旗重点建设的新型研发机构，旗财政投入300万，市里补多少", (26, 3000000, "computed")),
+])
+def test_the_city_matching_a_banners_money_is_this_policys(engine, text, expected):
+    assert expected in amounts(engine.turn("s", text))
+
+
+@pytest.mark.parametrize("text, article", [
+    ("市级的技术创新中心有没有一次性科研经费？还是只有国家级、自治区级的才有", 2),
+    ("我们的软件拿到的是自治区认定的首版次软件，这种有奖补吗？还是只有国家认定的才有", 19),
+    ("市级众创空间算不算？是不是只给国家级和自治区级的", 5),
+])
+def test_a_question_about_which_levels_are_paid_is_answered_by_the_article(engine, text, article):
+    reply = engine.turn("s", text)
+    assert reply.covered is True and reply.benefits == []
+    assert reply.citations[0].article == article
+    assert reply.citations[0].quote in POLICY.text
+    assert "只支持" in reply.reply
+
+
+@pytest.mark.parametrize("text", [
+    "我们是使用单位，去年采购了一台自治区首台（套）装备，单价500万，我们能拿奖补吗",
+    "我们公司买了一台国家认定的首台套设备，单价300万，作为采购方有奖补吗",
+    "作为用户单位，我们购置了首批次新材料，货值200万，能补多少",
+])
+def test_the_buyer_of_a_first_set_is_not_its_maker(engine, text):
+    reply = engine.turn("s", text)
+    assert not any(b.article == 19 for b in reply.benefits)
+    assert "只给研制企业" in reply.reply
+
+
+def test_the_maker_of_a_first_set_is_still_paid(engine):
+    assert (19, 450000, "computed") in amounts(engine.turn("s", "我们研制的首台套通过了自治区认定，单价150万"))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我们技术转移机构今年促成3个项目在鄂尔多斯落地，实际成交额分别是500万、1,200万、2,000万，每个项目奖多少",
+     [(27, 150000, "computed"), (27, 300000, "computed"), (27, 300000, "computed")]),
+    ("我们是技术转移机构，促成两笔交易在本市落地，成交额分别为600万和800万，各能拿多少",
+     [(27, 180000, "computed"), (27, 240000, "computed")]),
+    # asked for the year's total: one sum
+    ("我们是技术转移服务机构，今年促成4笔技术交易在鄂尔多斯落地转化，成交额分别为200万、1500万、800万、3000万元，今年能拿多少奖补？",
+     [(27, 900000, "computed")]),
+    # a binding yearly cap is one sum even when asked per deal
+    ("技术转移机构促成5笔交易在鄂尔多斯落地，成交额分别为1000万、1000万、1000万、1000万、1000万，每笔奖多少",
+     [(27, 1000000, "computed")]),
+])
+def test_deals_are_listed_one_by_one_when_asked_per_deal(engine, text, expected):
+    assert amounts(engine.turn("s", text)) == expected
+
+
+def test_a_deal_landing_in_another_city_is_not_counted(engine):
+    reply = engine.turn("s", "我们技术转移机构促成了一项成果在包头落地转化，成交额900万，能奖多少")
+    assert all(b.basis != "computed" for b in reply.benefits)
+
+
+def test_each_carrier_has_its_own_operating_subsidy(engine):
+    reply = engine.turn("s", "我们公司今年新认定了一个国家级科技企业孵化器，另外旗下的众创空间被认定为自治区级，市里分别给多少")
+    got = amounts(reply)
+    assert (5, 2000000, "fixed") in got and (5, 200000, "fixed") in got
+    assert got.count((5, 500000, "up_to")) == 2
+
+
+@pytest.mark.parametrize("second", ["还有一款也是自治区首台套，单价260万", "另外一款自治区首台套产品，单价260万"])
+def test_another_product_of_the_same_kind_adds_an_item(engine, second):
+    engine.turn("two", "我们有款产品新获认定自治区首台（套）技术装备，单价80万")
+    reply = engine.turn("two", second)
+    assert sorted(amounts(reply)) == [(19, 240000, "computed"), (19, 500000, "computed")]
+    total = engine.turn("two", "两款加起来能拿多少")
+    assert sorted(amounts(total)) == [(19, 240000, "computed"), (19, 500000, "computed")]
+
+
+def test_a_new_price_without_another_item_still_replaces_the_old(engine):
+    engine.turn("one", "我们有款产品新获认定自治区首台（套）技术装备，单价80万")
+    reply = engine.turn("one", "不对，单价是100万")
+    assert amounts(reply) == [(19, 300000, "computed")]
+
+
+@pytest.mark.parametrize("text", ["公司今年授权了6件发明专利，每件有没有资助", "授权专利有奖励吗，一件给多少"])
+def test_per_patent_grants_are_not_in_the_policy(engine, text):
+    assert engine.turn("s", text).covered is False
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我们在上海、深圳各弄了一个人才科创飞地，一个孵化类一个研发类，都是首次认定，分别给多少",
+     [(6, 2000000, "fixed"), (6, 1000000, "fixed")]),
+])
+def test_places_listed_after_in_are_where_things_are(engine, text, expected):
+    reply = engine.turn("s", text)
+    assert reply.covered is True
+    assert sorted(amounts(reply)) == sorted(expected)
