@@ -53,6 +53,10 @@ _CONNECT = (
     r"有没有|能不能|可不可以|可以|能否|是否|怎么|如何|给予|享受|哪些|什么|方面|之类"
     # who would pay: "社保能不能由政府补贴一部分", "保费市里能补多少", "补不补"
     r"|政府|市里|市政府|国家|一部分|部分|[由帮不]"
+    # how much of it: "安家费一次给多少", "培训补贴一个人补多少", "社保每月补多少"
+    r"|一次|每次|每人|一个人|每个人|每月|一个月|每年|一年|标准|一般|大概|大约|最多|最高"
+    # its elliptical next sentence: "职业技能培训有没有补贴？一个人补多少？"
+    r"|[，,？?]"
     r"|[的有能可会给咋还都也啥上等到\s]|(?:for|on|of|to|the|a|an|any|is|are|there)\b"
 )
 _ATTACHED_AFTER_RE = re.compile(rf"(?:(?:{_CONNECT})*(?:{_ATTACHED_AFTER}))+")
@@ -158,6 +162,29 @@ def asks_for_benefit(tokenizer, masked: str) -> bool:
     stripped, _ = split_numbers(masked)
     words = tokenizer.words(stripped)
     return any(w in ASKED_BENEFITS or w.endswith(_GRANT_ENDINGS) for w in words)
+
+
+# The asking words of _ASKS without punctuation and sentence-final particles: where the question
+# itself stands.
+_ASK_WORDS = re.compile(r"请问|能不能|能否|可不可以|是否|多少|怎么|如何|哪|什么|啥|咋|几|有没有"
+                        r"|(?:能|可以|会|给|补|奖|算|行)不(?:能|可以|会|给|补|奖|算|行)")
+_PARTICLE = re.compile(r"[吗呢么]")
+
+
+def asks_only_the_foreign(text: str, masked: str) -> bool:
+    """Every asking word of `text` stands inside a blanked foreign benefit and its attached words
+    ("职务成果转化奖励，缴个人所得税有没有减免优惠"): the question is about the foreign benefit, and
+    the policy's words elsewhere (奖励) are only what it is about. A particle right after a blank
+    ("个税能减免吗") belongs to it."""
+    def blank(i: int) -> bool:
+        return masked[i] == " " and text[i] != " "
+
+    words = list(_ASK_WORDS.finditer(text))
+    particles = list(_PARTICLE.finditer(text))
+    if not words and not particles:
+        return False
+    return (all(all(blank(i) for i in range(m.start(), m.end())) for m in words)
+            and all(m.start() > 0 and blank(m.start() - 1) for m in particles))
 
 
 def about_the_policy(tokenizer, text: str) -> bool:

@@ -174,9 +174,12 @@ class Retriever:
         asking = scope.asking_part(text)
         if asking is not text:  # a long message: what it asks decides foreign benefits and places
             asked_masked, foreign = scope.blank_out_of_scope(self.lexicon, asking)
-            foreign_out = foreign and not scope.asks_for_benefit(self.index.tokenizer, asked_masked)
         else:
-            foreign_out = foreign and not scope.asks_for_benefit(self.index.tokenizer, masked)
+            asked_masked = masked
+        # out when nothing asks for this policy's money once the foreign benefit is blanked, or when
+        # the question's own words all belong to the foreign benefit ("…奖励，个税有没有减免")
+        foreign_out = foreign and (not scope.asks_for_benefit(self.index.tokenizer, asked_masked)
+                                   or scope.asks_only_the_foreign(asking, asked_masked))
         place = scope.other_place(self.lexicon, asking)
         ranked = np.sort(kw_norm[1:])
         clear_lead = top_kw > 0 and ranked[-1] - ranked[-2] > KEYWORD_LEAD and (

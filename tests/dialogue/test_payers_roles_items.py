@@ -117,3 +117,38 @@ def test_places_listed_after_in_are_where_things_are(engine, text, expected):
     reply = engine.turn("s", text)
     assert reply.covered is True
     assert sorted(amounts(reply)) == sorted(expected)
+
+
+@pytest.mark.parametrize("text", [
+    "国家自然科学基金青年项目一般资助多少科研经费，资助几年",
+    "自治区重点研发计划一个项目一般给多少钱",
+])
+def test_a_national_or_regional_programmes_own_funding_is_another_bodys(engine, text):
+    assert engine.turn("s", text).covered is False
+
+
+@pytest.mark.parametrize("text", [
+    "高校老师拿到的职务成果转化奖励，缴个人所得税有没有减免优惠？",
+    "职务成果转化奖励的个税能减免吗",
+    "全职引进的博士能申请人才公寓吗？安家费一次给多少",
+    "企业职工参加职业技能培训有没有补贴？一个人补多少？",
+])
+def test_a_question_whose_asking_words_all_belong_to_a_foreign_benefit_is_not_covered(engine, text):
+    assert engine.turn("s", text).covered is False
+
+
+@pytest.mark.parametrize("text, article", [
+    ("研发费用加计扣除后还能拿研发补助吗", 16),
+    ("技术转移机构按成交额拿奖补，一家机构一年有没有封顶", 27),
+    ("技术转移机构促成成果落地的奖补，单个项目和每家每年分别封顶多少？", 27),
+])
+def test_the_policys_money_asked_beside_a_foreign_benefit_or_a_near_article(engine, text, article):
+    reply = engine.turn("s", text)
+    assert reply.covered is True and reply.citations[0].article == article
+
+
+def test_others_counted_in_a_long_message_are_not_the_askers_recognitions(engine):
+    reply = engine.turn("s", "您好！我们园区2021年成立，入驻企业60多家，园区里有国家高企23家、科技型中小企业40多家。"
+                             "去年园区获批了自治区级科技成果转移转化示范区，请问市里一次性奖补多少？")
+    assert reply.citations[0].article == 13
+    assert all(b.article == 13 for b in reply.benefits)

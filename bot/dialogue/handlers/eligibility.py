@@ -38,6 +38,20 @@ def names_recognitions(turn: Turn) -> bool:
     return bool(turn.frame.named)
 
 
+# A named thing's article leads a money question over the search's top article when its keyword
+# score is at least this share of the top's: the two read the message about equally well, and
+# the recognition named is the firmer signal.
+NAMED_NEAR_TOP = 0.8
+
+
+def _close_to_top(turn: Turn, articles: list[int]) -> bool:
+    hits = turn.frame.search.articles
+    if not hits or not articles:
+        return False
+    score = next((h.score for h in hits if h.article == articles[0]), 0.0)
+    return hits[0].score > 0 and score >= NAMED_NEAR_TOP * hits[0].score
+
+
 def eligibility_primary(turn: Turn) -> int | None | str:
     """Which article leads an eligibility answer, or "policy" / "out" when the message names a
     covered thing but asks about something else."""
@@ -53,6 +67,8 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     # English retrieval is the weaker signal: an English money question naming a recognition is
     # answered by that recognition.
     english_money = not CJK.search(f.text) and f.has("money")
+    if top is not None and moves.is_move("money_asked", f.text) and _close_to_top(turn, articles):
+        return articles[0]  # "技术转移机构按成交额拿奖补，一年有没有封顶": the named thing's money, nearly the top
     if top is not None and not states_facts and not english_money:
         return "policy"  # "新型研发机构负面清单管理" is Art. 23, not Art. 17's money
     if top is None and not states_facts and not moves.is_move("asks_city_support", f.text):
