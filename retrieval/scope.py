@@ -105,7 +105,7 @@ _OTHER_PLACE_AFTER = re.compile(
 # The place as the payer: "包头市对新认定的…奖励多少", "自治区那边的…按多少比例补"
 _OTHER_PLACE_OWNER = re.compile(r"\s*(?:市|那边|那里|当地|层面)?\s*(?:对|给|的)?\s*(?:新认定的?|认定的?)?[^，。；？！,.;?!]{0,16}"
                                 r"(?:奖励|奖补|补贴|补助|奖|补|资助)(?:多少|标准|比例|几)")
-_HOME = re.compile(r"鄂尔多斯|我市|本市|咱市|配套|ordos")
+_HOME = re.compile(r"鄂尔多斯|我市|本市|咱市|(?<!不是)(?<!而非)(?<!不问)(?:市里|市本级)|配套|ordos")
 
 
 def blank_out_of_scope(lexicon, text: str) -> tuple[str, bool]:
@@ -169,6 +169,7 @@ def asks_for_benefit(tokenizer, masked: str) -> bool:
 _ASK_WORDS = re.compile(r"请问|能不能|能否|可不可以|是否|多少|怎么|如何|哪|什么|啥|咋|几|有没有"
                         r"|(?:能|可以|会|给|补|奖|算|行)不(?:能|可以|会|给|补|奖|算|行)")
 _PARTICLE = re.compile(r"[吗呢么]")
+FOREIGN_LEAD_MAX = 12  # characters from an asking word to the foreign benefit it asks about
 
 
 def asks_only_the_foreign(text: str, masked: str) -> bool:
@@ -179,11 +180,20 @@ def asks_only_the_foreign(text: str, masked: str) -> bool:
     def blank(i: int) -> bool:
         return masked[i] == " " and text[i] != " "
 
+    def leads_to_blank(m) -> bool:  # "能不能申请市财政的贷款贴息": the question's verb phrase ends in it
+        gap = text[m.end():m.end() + FOREIGN_LEAD_MAX]
+        for i, ch in enumerate(gap):
+            if blank(m.end() + i):
+                return not any(w in gap[:i] for w in ASKED_BENEFITS)
+            if ch in "，,。；;？?！!":
+                return False
+        return False
+
     words = list(_ASK_WORDS.finditer(text))
     particles = list(_PARTICLE.finditer(text))
     if not words and not particles:
         return False
-    return (all(all(blank(i) for i in range(m.start(), m.end())) for m in words)
+    return (all(all(blank(i) for i in range(m.start(), m.end())) or leads_to_blank(m) for m in words)
             and all(m.start() > 0 and blank(m.start() - 1) for m in particles))
 
 

@@ -12,6 +12,7 @@ from functools import cached_property
 
 from bot.dialogue.nlu import conditions, levels, moves, recognitions
 from bot.dialogue.nlu import figures as fig
+from bot.dialogue.nlu.moves import ELLIPTICAL_KINDS
 from bot.dialogue.state import SessionState
 from calculators.textnorm import normalize
 
@@ -21,6 +22,7 @@ MOVES = ("greeting", "thanks", "help", "reset", "check", "articles_list", "exit"
 # "Names a topic": the retrieval's confidence above what a question made only of benefit words
 # gets (exactly this value: search.py's threshold), so "能拿多少钱" names none.
 TOPIC_CONFIDENCE = 0.5
+ELLIPTICAL = frozenset(ELLIPTICAL_KINDS)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,10 @@ class Frame:
 
     def is_question(self) -> bool:
         return self.pressed is None and self.has("question")
+
+    def is_elliptical_question(self) -> bool:
+        """A who / when / how question, asked or not with the question words ("找谁")."""
+        return self.pressed is None and bool(self.kinds & ELLIPTICAL)
 
 
 def _items_by_mention(reading, detected, catalogue) -> None:

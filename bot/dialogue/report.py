@@ -111,7 +111,8 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
         benefits.sort(key=lambda b: b.article != primary)
     missing = tuple(key for key in result.missing_figures if key not in state.skipped)
     skipped = tuple(key for key in result.missing_figures if key in state.skipped)
-    all_asks = [*asks, *(Ask(figure=key) for key in missing)]
+    asked = {a.figure for a in asks if a.figure}
+    all_asks = [*asks, *(Ask(figure=key) for key in missing if key not in asked)]  # a figure is asked once
     offer = not final and not all_asks and not options and bool(benefits)
     if offer:
         question = (say("offer_form"),)

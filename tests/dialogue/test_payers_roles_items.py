@@ -152,3 +152,81 @@ def test_others_counted_in_a_long_message_are_not_the_askers_recognitions(engine
                              "去年园区获批了自治区级科技成果转移转化示范区，请问市里一次性奖补多少？")
     assert reply.citations[0].article == 13
     assert all(b.article == 13 for b in reply.benefits)
+
+
+@pytest.mark.parametrize("text, figure_said", [
+    ("我们技术转移机构促成了一项煤化工技术交易，成交额900万元，但技术最后是在陕西榆林的企业那边落地转化的。能拿多少？", "900万元"),
+    ("技术转移机构促成两笔交易，成交额分别为800万和600万，其中600万那笔在包头落地，能奖多少", "600万元"),
+    ("仪器共享收入300万，其中300万来自关联单位，我们评价优良，能补多少", "300万元"),
+])
+def test_an_amount_the_text_rules_out_is_said_not_counted_never_offered_for_a_yes(engine, text, figure_said):
+    reply = engine.turn("s", text)
+    assert f"{figure_said}按您说的情况不符合原文条件" in reply.reply
+    assert "是的话我按它计算" not in reply.reply and not any(b.amount_yuan == 0 for b in reply.benefits)
+
+
+def test_a_deal_list_keeps_the_deals_that_count(engine):
+    reply = engine.turn("s", "技术转移机构促成两笔交易，成交额分别为800万和600万，其中600万那笔在包头落地，能奖多少")
+    assert amounts(reply) == [(27, 240000, "computed")]
+
+
+def test_a_total_less_its_affiliated_part_is_the_input(engine):
+    reply = engine.turn("s", "我们大学分析测试中心是科学仪器设备管理单位，去年评价为优良。上年度开放共享服务总收入520万元，"
+                             "其中180万元来自我们学校下属的关联单位，其余来自非关联企业和创业团队。市里补助多少？")
+    assert amounts(reply) == [(21, 340000, "computed")]
+
+
+def test_a_new_question_with_an_amount_does_not_answer_the_pending_yes(engine):
+    engine.turn("pend", "我们技术转移机构促成了一项技术交易，900万元，能拿多少？")
+    reply = engine.turn("pend", "我们是大学，把专利卖给本地企业拿了200万，学校能得多少配套")
+    assert reply.citations[0].article == 11 and not any(b.article == 27 for b in reply.benefits)
+
+
+def test_a_figure_is_asked_once(engine):
+    reply = engine.turn("s", "我们是大学，把专利卖给本地企业拿了200万，学校能得多少配套")
+    assert len(reply.asks) == len(set(reply.asks))
+
+
+@pytest.mark.parametrize("first, second, expected", [
+    ("我们实验室批了国家重点实验室，给多少", "搞错了，其实批的是自治区重点实验室", (2, 2000000, "fixed")),
+    ("国家级孵化器给多少", "不对，是自治区级孵化器", (5, 1000000, "fixed")),
+])
+def test_a_thing_named_again_at_another_level_corrects_the_level(engine, first, second, expected):
+    engine.turn("lv", first)
+    assert expected in amounts(engine.turn("lv", second))
+
+
+@pytest.mark.parametrize("first, follow", [
+    ("高企认定了能拿多少", "找谁"),
+    ("高企认定了能拿多少", "去哪办"),
+    ("We were recognised as a high-tech enterprise, how much can we get?", "Which department should we contact?"),
+])
+def test_a_bare_who_question_follows_the_topic(engine, first, follow):
+    engine.turn("who", first)
+    reply = engine.turn("who", follow)
+    assert reply.covered is True and reply.citations[0].article == 15
+
+
+@pytest.mark.parametrize("text", [
+    "对了，进口科研仪器能不能免关税？",
+    "园区一家企业去年在农行贷了1500万流动资金，能不能申请市财政的贷款贴息？贴息比例多少？",
+    "我们厂的首席技师想建技能大师工作室，建成以后有没有补助？",
+    "我在一家稀土企业当工程师，想评正高级工程师，内蒙古这边需要几篇核心期刊论文、几年任职年限？",
+    "科技成果登记怎么办理？是在哪个系统里登记，要多长时间？",
+    "我是市中心医院的医生，第一次申请国家自然科学基金地区科学基金项目，申请人必须要有副高职称吗？",
+    "鄂尔多斯市科学技术奖一等奖的奖金是多少？今年什么时候评？",
+    "新获批的自治区重点实验室，自治区科技厅那边自己会拨多少经费？我问的是自治区本级，不是市里",
+])
+def test_other_bodies_matters_and_benefits_the_policy_never_gives(engine, text):
+    assert engine.turn("s", text).covered is False
+
+
+def test_the_thing_applied_for_leads_over_background_facts(engine):
+    reply = engine.turn("s", "我们在做煤制烯烃催化剂的国产化替代，公司去年营收18亿、研发投入1.1亿，联合了5家单位，"
+                             "想申报市里的科技重大专项，一个项目最多能支持多少？")
+    assert reply.citations[0].article == 9
+
+
+def test_the_region_having_paid_its_part_the_city_match_is_still_asked(engine):
+    reply = engine.turn("s", "我们把自己的稀土萃取分离技术转让给了江西一家企业，自治区那边已经给了技术交易的后补助，市里还能再给一份吗？")
+    assert reply.covered is True and reply.citations[0].article == 11

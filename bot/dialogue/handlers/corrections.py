@@ -72,6 +72,15 @@ def read_correction(turn, *, org_allowed: bool = True) -> Correction:
             if sibling and sibling != tid:
                 out.events.append(ReplaceTrigger(tid, sibling))
                 out.swapped.append(sibling)
+    else:
+        # "搞错了，其实批的是自治区重点实验室": the thing named again, at another level, replaces the told one
+        for named in frame.detected.triggers:
+            thing = catalogue.triggers[named]
+            told = next((t for t in state.triggers if t != named and catalogue.triggers[t].object == thing.object
+                         and catalogue.triggers[t].level != thing.level), None)
+            if told and named not in state.triggers:
+                out.events.append(ReplaceTrigger(told, named))
+                out.swapped.append(named)
     if org_allowed and not out.changed and (m := _LEX.search("correction_new_value", frame.text)):
         org = moves.org_type_of(m.group(1), catalogue)
         if org and org != state.org_type:

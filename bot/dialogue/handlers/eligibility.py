@@ -42,6 +42,7 @@ def names_recognitions(turn: Turn) -> bool:
 # score is at least this share of the top's: the two read the message about equally well, and
 # the recognition named is the firmer signal.
 NAMED_NEAR_TOP = 0.8
+APPLY_WINDOW = 12  # "想申报市里的科技重大专项": the thing stands this close after the wish
 
 
 def _close_to_top(turn: Turn, articles: list[int]) -> bool:
@@ -52,6 +53,21 @@ def _close_to_top(turn: Turn, articles: list[int]) -> bool:
     return hits[0].score > 0 and score >= NAMED_NEAR_TOP * hits[0].score
 
 
+def _applied_for(turn: Turn) -> int | None:
+    """The article of the thing the message says the asker wants to apply for (想申报/打算申请 …),
+    when it names other things besides: the rest is background."""
+    f = turn.frame
+    if len(set(articles_named(turn))) < 2:
+        return None
+    for m in moves.finditer("wants_to_apply", f.text):
+        after = [(start, t) for t in f.detected.triggers for start, _end in f.detected.spans.get(t, [])
+                 if m.end() <= start <= m.end() + APPLY_WINDOW]
+        if after:
+            thing = min(after)[1]
+            return turn.catalogue.entries_for_trigger(thing)[0].article
+    return None
+
+
 def eligibility_primary(turn: Turn) -> int | None | str:
     """Which article leads an eligibility answer, or "policy" / "out" when the message names a
     covered thing but asks about something else."""
@@ -59,6 +75,8 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     articles = articles_named(turn)
     top = f.top_article
     states_facts = _states_facts(turn)
+    if (applied := _applied_for(turn)) is not None:
+        return applied  # "研发投入1.1亿…想申报市里的科技重大专项，一个项目最多能支持多少": what they apply for
     if top in articles:
         return articles[0] if states_facts else top  # a statement of several facts leads with the first
     superseded = {e.article for t in f.detected.superseded for e in turn.catalogue.entries_for_trigger(t)}
@@ -132,6 +150,9 @@ def eligibility(turn: Turn, primary: int | None) -> Decision:
         question = [say("unlabelled_amount", amount=format_yuan(fm.value), label=label)]
         asks = [Ask(figure=wanted[0])]
         options = [OptionRef(id="confirm", args={"amount": format_yuan(fm.value)}), OptionRef(id="deny")]
+    for key, ruled_out in reading.excluded.items():  # "成交额900万，在榆林落地转化": not counted, said so
+        notes.append(say("amount_excluded", amounts=[format_yuan(fm.value) for fm in ruled_out if fm.value],
+                         label=catalogue.figures[key].label))
     others = [fm for fm in reading.other if fm.value]
     if others and catalogue.figures_for(f.named):
         notes.append(say("other_amount_ignored", amounts=[format_yuan(fm.value) for fm in others],

@@ -69,7 +69,7 @@ def is_topic_follow_up(turn: Turn) -> bool:
     """"这个要找哪个部门申报", "那每年的运行补贴呢", "那什么条件": a question that names nothing of
     its own and leans on what the last answer was about."""
     f, topic = turn.frame, turn.state.topic
-    if topic is None or f.named or f.article_ref is not None or not f.is_question():
+    if topic is None or f.named or f.article_ref is not None or not (f.is_question() or f.is_elliptical_question()):
         return False
     if f.search.reason is not None:
         return False

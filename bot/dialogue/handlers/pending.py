@@ -42,8 +42,12 @@ def _new_value(turn: Turn):
 
 def answers_confirm(turn: Turn) -> bool:
     f = turn.frame
-    return (_accepts(turn) or f.pressed in (form.SKIP, "deny") or f.has("skip") or f.has("no")
-            or _new_value(turn) is not None)
+    if _accepts(turn) or f.pressed in (form.SKIP, "deny") or f.has("skip") or f.has("no"):
+        return True
+    # a message naming something new is a new question, its amount not the one awaited
+    # ("我们是大学，把专利卖给本地企业拿了200万…" after "900万是成交额吗？")
+    new_things = set(f.named) - set(turn.state.triggers)
+    return not new_things and _new_value(turn) is not None
 
 
 def confirm(turn: Turn) -> Decision:

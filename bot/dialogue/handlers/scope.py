@@ -76,8 +76,12 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
     f = turn.frame
     if not f.is_question():
         return False
-    if moves.is_move("payer_other", f.text) and not moves.is_move("payer_home", f.text):
+    home = moves.is_move("payer_home", f.text)
+    if moves.is_move("payer_other", f.text) and not home:
         return True  # "区里给多少", "自治区本级财政拨多少": that body's own money
+    if (moves.is_move("payer_programme", f.text) and not home and not moves.is_move("money_asked", f.text)
+            and (moves.is_move("ask.criteria", f.text) or moves.is_move("ask.procedure", f.text))):
+        return True  # "申请国家自然科学基金，申请人必须要有副高职称吗": that programme's own rules
     if asks_support(f.text):
         return False
     top = f.top_article

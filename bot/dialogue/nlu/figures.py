@@ -79,6 +79,9 @@ class FigureReading:
     approximate: list[FigureMention] = field(default_factory=list)  # with a role, 约200万
     invalid: list[FigureMention] = field(default_factory=list)  # with a role: -300万, 200-300万, 0
     unassigned: list[FigureMention] = field(default_factory=list)  # money with no cue at all
+    # an amount whose nearest cue is a figure its clause rules out ("成交额900万，在榆林落地转化"):
+    # figure key -> the mentions; never computed, never offered for a yes
+    excluded: dict[str, list[FigureMention]] = field(default_factory=dict)
     other: list[FigureMention] = field(default_factory=list)  # 营收, 产值, 注册资本…
 
     @property
@@ -135,13 +138,14 @@ def _excluded(text: str, mention: MoneyMention, figure) -> bool:
     return any(not negated_before(clause, m.start()) for p in figure.exclude_patterns for m in p.finditer(clause))
 
 
-def _nearest_cue(text, spans, mention, mentions, wanted, catalogue) -> tuple[str | None, tuple | None]:
+def _nearest_cue(text, spans, mention, mentions, wanted, catalogue, *, exclude: bool = True
+                 ) -> tuple[str | None, tuple | None]:
     best: tuple[int, int, str, tuple] | None = None
     for start, end, key in spans:
         lo, hi = (end, mention.start) if end <= mention.start else (mention.end, start)
         if any(other is not mention and lo <= other.start and other.end <= hi for other in mentions):
             continue  # a cue with another amount in between belongs to that amount
-        if key != OTHER_ROLE and _excluded(text, mention, catalogue.figures[key]):
+        if exclude and key != OTHER_ROLE and _excluded(text, mention, catalogue.figures[key]):
             continue
         if end <= mention.start:
             gap = text[end:mention.start]
@@ -227,6 +231,10 @@ def read_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> FigureRe
     reading.mentions = roles
     for fm in roles:
         if fm.role is None:
+            key, _span = _nearest_cue(text, spans, fm.mention, mentions, wanted, catalogue, exclude=False)
+            if key not in (None, OTHER_ROLE) and _excluded(text, fm.mention, catalogue.figures[key]):
+                reading.excluded.setdefault(key, []).append(fm)
+                continue
             reading.unassigned.append(fm)
         elif fm.role == OTHER_ROLE:
             reading.other.append(fm)
@@ -303,9 +311,17 @@ def _collect_values(text: str, catalogue: Catalogue, reading: FigureReading) -> 
         values = [fm.value for fm in parts]
         if own:  # "国拨900万，其中600万拨到我们单位": our share is the figure
             values = own[-1:]
+        elif deducted and values and figure.multiple and len(values) > 1 and all(v in values for v in deducted):
+            for v in deducted:  # "成交额分别为800万和600万，其中600万那笔在包头落地": that item is out
+                values.remove(v)
+            reading.excluded.setdefault(key, []).extend(fm for fm in fms if fm.deducted)
         elif deducted and values:
             reading.deductions[key] = (values[-1], tuple(deducted))
-            values[-1] = max(0, values[-1] - sum(deducted))
+            values[-1] = values[-1] - sum(deducted)
+            if values[-1] <= 0:  # the part said to be excluded is all of it: nothing of it counts
+                values.pop()
+                del reading.deductions[key]
+                reading.excluded.setdefault(key, []).extend(fm for fm in fms if fm.deducted)
         if not values:
             continue
         count = each_count(text)

@@ -217,10 +217,11 @@ def _unpaid_level(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> st
     """The one level every mention of a thing is bound to, when none of the items whose cues
     the mentions match is paid at that level (a thing without levels, ``level: none``, never is)."""
     obj = catalogue.triggers[ms[0].trigger].object
-    levels_of_thing = catalogue.levels_of(obj)
-    if "none" in levels_of_thing:
+    things = [t for t in catalogue.triggers.values() if t.object == obj]
+    if any(not t.recognised_at for t in things):  # a thing without levels (研发投入) never is
         return None
-    paid = {catalogue.triggers[m.trigger].level for m in ms}
+    levels_of_thing = {lv for t in things for lv in t.recognised_at}  # 科学技术奖: 国家、自治区
+    paid = {lv for m in ms for lv in catalogue.triggers[m.trigger].recognised_at}
     bound = {_bound_level(text, m, levels_of_thing) for m in ms}
     if len(bound) == 1 and (level := next(iter(bound))) is not None and level not in paid:
         return level
