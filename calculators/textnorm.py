@@ -60,6 +60,8 @@ def _ascii_digit(m: re.Match[str]) -> str:
 
 # "500w", "1.5W元": chat shorthand for 万 right after a number (not 500kw, not 5wifi)
 _WAN_LETTER = re.compile(r"(?<=[0-9])[wW](?![A-Za-z])")
+# "1.5个亿", "两个亿", "十几个亿": the measure word between a number and its unit goes
+_GE_UNIT = re.compile(r"(?<=[0-9一二两三四五六七八九十几])个(?=亿)")
 SHORTHAND_PATH = Path(__file__).resolve().parent.parent / "corpus" / "shorthand.txt"
 
 
@@ -95,5 +97,6 @@ def normalize(text: str) -> str:
     text = text.translate(_ARABIC_SEPARATORS)
     text = _t2s().convert(text)
     text = _WAN_LETTER.sub("万", text)
+    text = _GE_UNIT.sub("", text)
     text = _expand_shorthand(text)
     return " ".join(text.split())[:MAX_CHARS].rstrip()

@@ -53,6 +53,11 @@ class Frame:
         return not self.text
 
     @property
+    def names_something(self) -> bool:
+        """A recognition named, paid or not ("那市科技进步奖呢" names one the policy does not pay)."""
+        return bool(self.detected.all_ids() or self.detected.unpaid)
+
+    @property
     def named(self) -> list[str]:
         """Every recognition the message names (resolved and level-ambiguous)."""
         return self.detected.all_ids()
@@ -99,6 +104,32 @@ def _items_by_mention(reading, detected, catalogue) -> None:
             reading.itemised.add(key)
 
 
+def _drop_unpaid_amounts(text: str, reading, detected, catalogue) -> None:
+    """An amount in the sentence of a mention at an unpaid level, after it and before any paid
+    mention of the thing, is that unpaid thing's ("得了市科技进步奖二等奖，市里发了3万块奖金"): it is
+    ruled out as the paid item's input, said so, never computed."""
+    if not detected.unpaid_spans:
+        return
+    unpaid = {(start, end) for start, end, _obj in detected.unpaid_spans}
+    for fm in list(reading.mentions):
+        if fm.role in (None, fig.OTHER_ROLE) or fm.value is None or fm.role not in reading.values:
+            continue
+        for _start, end, obj in detected.unpaid_spans:
+            paid_starts = [s for t in detected.all_ids() if catalogue.triggers[t].object == obj
+                           for s, e in detected.spans.get(t, []) if (s, e) not in unpaid]
+            paid_between = any(end <= s < fm.mention.start for s in paid_starts)
+            if end <= fm.mention.start and not fig.sentence_break(text, end, fm.mention.start) and not paid_between:
+                kept = list(reading.values[fm.role])
+                if fm.value in kept:
+                    kept.remove(fm.value)
+                reading.excluded.setdefault(fm.role, []).append(fm)
+                if kept:
+                    reading.values[fm.role] = tuple(kept)
+                else:
+                    del reading.values[fm.role]
+                break
+
+
 def _topic_variants(text: str, state: SessionState, catalogue) -> tuple[str, ...]:
     topic = state.topic
     if topic is None or not topic.triggers:
@@ -125,6 +156,7 @@ def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None 
     reading = fig.read_figures(text, catalogue, wanted) if text else fig.FigureReading()
     recognitions.drop_figure_mentions(detected, text, catalogue)
     _items_by_mention(reading, detected, catalogue)
+    _drop_unpaid_amounts(text, reading, detected, catalogue)
     return Frame(
         raw=raw or "",
         text=text,

@@ -68,15 +68,17 @@ def _without_denied_conditions(result: Report, denied: frozenset[str], catalogue
     return result.model_copy(update={"benefits": benefits, "pending": pending, "totals": totals_of(benefits)}), unmet
 
 
-def per_item(benefits, state: SessionState, catalogue) -> list:
+def per_item(benefits, state: SessionState, catalogue, *, asked: bool) -> list:
     """Each item of a per-item figure as its own benefit ("每个项目奖多少": three deals, three
-    amounts), when the yearly cap does not bind; a binding cap is one sum and stays one."""
+    amounts; or deals told one message at a time), when the yearly cap does not bind; a binding
+    cap is one sum and stays one."""
     out = []
     for b in benefits:
         entry = catalogue.entry(b.id)
         key = entry.figure
         values = state.figures.get(key) if key else None
-        if b.basis == "computed" and catalogue.figures[key].multiple if key else False:
+        split = asked or key in state.figures_apart
+        if split and b.basis == "computed" and catalogue.figures[key].multiple if key else False:
             if isinstance(values, list | tuple) and len(values) > 1:
                 items = [apply_rule(entry, {**state.figures, key: [v]}, catalogue) for v in values]
                 if all(items) and sum(i.amount_yuan for i in items) == b.amount_yuan:
@@ -105,8 +107,7 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
     result, unmet = _without_denied_conditions(result, turn.frame.denied_conditions, catalogue)
     notes = (*notes, *(say("condition_unmet", item=catalogue.entry(eid).item, condition=cond) for eid, cond in unmet))
     benefits = list(result.benefits)
-    if lexicon().search("asks_each", turn.frame.text):
-        benefits = per_item(benefits, state, catalogue)
+    benefits = per_item(benefits, state, catalogue, asked=bool(lexicon().search("asks_each", turn.frame.text)))
     if primary is not None:  # the article the question is about leads; the rest keep article order
         benefits.sort(key=lambda b: b.article != primary)
     missing = tuple(key for key in result.missing_figures if key not in state.skipped)

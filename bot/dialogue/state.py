@@ -59,6 +59,8 @@ class SessionState(_Frozen):
     # a figure told as a total less an excluded part ("800万，其中300万是关联单位的"): (total, parts)
     figure_deductions: dict[str, tuple[int, tuple[int, ...]]] = Field(default_factory=dict)
     skipped: tuple[str, ...] = ()  # figure keys the user chose not to give
+    # per-item figures whose items were told one message at a time: each stays its own benefit
+    figures_apart: tuple[str, ...] = ()
     asked_figure: str | None = None  # the figure the last reply asked for
     last_filled: str | None = None  # the figure most recently given (for bare corrections)
     confirm: PendingConfirm | None = None
@@ -123,6 +125,7 @@ class SetFigure:
     value: FigureValue
     words: str = ""
     deduction: tuple[int, tuple[int, ...]] | None = None  # (total, excluded parts) when told so
+    apart: bool = False  # its items were told in separate messages ("还有一个项目，成交额1500万")
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,7 @@ def _apply_one(state: SessionState, event: Event) -> SessionState:
         case ReplaceTrigger(old=old, new=new):
             swapped = tuple(new if t == old else t for t in state.triggers)
             update = {"triggers": tuple(dict.fromkeys(swapped))}
-        case SetFigure(figure=key, value=value, words=words, deduction=deduction):
+        case SetFigure(figure=key, value=value, words=words, deduction=deduction, apart=apart):
             words_now = {**state.figure_words, key: words} if words else {
                 k: v for k, v in state.figure_words.items() if k != key}
             deductions = {k: v for k, v in state.figure_deductions.items() if k != key}
@@ -213,7 +216,8 @@ def _apply_one(state: SessionState, event: Event) -> SessionState:
             bound = {t: {k: v for k, v in fs.items() if k != key} for t, fs in state.trigger_figures.items()}
             update = {"figures": {**state.figures, key: value}, "figure_words": words_now, "last_filled": key,
                       "skipped": tuple(k for k in state.skipped if k != key), "figure_deductions": deductions,
-                      "trigger_figures": {t: fs for t, fs in bound.items() if fs}}
+                      "trigger_figures": {t: fs for t, fs in bound.items() if fs},
+                      "figures_apart": tuple(k for k in state.figures_apart if k != key) + ((key,) if apart else ())}
         case BindFigures(bindings=bindings):
             bound = {t: dict(fs) for t, fs in state.trigger_figures.items()}
             for trigger, key, value in bindings:

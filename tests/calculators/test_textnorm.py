@@ -76,6 +76,10 @@ def test_normalize_output_is_encodable(text):
     ("gq奖励多少啊", "高企奖励多少啊"),
     ("YF投入补贴", "研发投入补贴"),
     ("gqa plan", "gqa plan"),  # inside a Latin word: untouched
+    ("研发投入1.5个亿", "研发投入1.5亿"),
+    ("投了两个亿", "投了两亿"),
+    ("一个亿万富翁", "一亿万富翁"),  # only before 亿 (the number reads the same)
+    ("三个项目", "三个项目"),
 ])
 def test_chat_shorthand_for_wan_and_pinyin_initials(raw, expected):
     assert normalize(raw) == expected

@@ -161,7 +161,7 @@ def test_others_counted_in_a_long_message_are_not_the_askers_recognitions(engine
 ])
 def test_an_amount_the_text_rules_out_is_said_not_counted_never_offered_for_a_yes(engine, text, figure_said):
     reply = engine.turn("s", text)
-    assert f"{figure_said}按您说的情况不符合原文条件" in reply.reply
+    assert f"{figure_said}按您说的情况不符合原文的条件" in reply.reply
     assert "是的话我按它计算" not in reply.reply and not any(b.amount_yuan == 0 for b in reply.benefits)
 
 
@@ -230,3 +230,58 @@ def test_the_thing_applied_for_leads_over_background_facts(engine):
 def test_the_region_having_paid_its_part_the_city_match_is_still_asked(engine):
     reply = engine.turn("s", "我们把自己的稀土萃取分离技术转让给了江西一家企业，自治区那边已经给了技术交易的后补助，市里还能再给一份吗？")
     assert reply.covered is True and reply.citations[0].article == 11
+
+
+@pytest.mark.parametrize("turns", [
+    ["我们获得自治区科技进步奖一等奖，第一完成单位，奖金20万", "那市科技进步奖呢？奖金5万，市里也给等额吗"],
+    ["我们得了市科技进步奖二等奖，市里发了3万块奖金。听说自治区和国家的科技奖市里会给等额奖励，那市级这个奖按这个政策还能再配一份吗？"],
+    ["我们是自治区级众创空间，能拿多少", "那市级的呢，刚认定的，市里奖了10万"],
+])
+def test_the_money_of_a_thing_at_an_unpaid_level_is_never_an_input(engine, turns):
+    for text in turns:
+        reply = engine.turn("unpaid", text)
+    small = {50000, 30000, 100000}
+    assert not any(b.basis == "computed" and b.amount_yuan in small for b in reply.benefits)
+
+
+def test_deals_told_one_message_at_a_time_stay_items(engine):
+    engine.turn("apart", "我们是技术转移服务机构，促成一个成果在鄂尔多斯落地转化，成交额600万")
+    engine.turn("apart", "还有一个项目，成交额1500万")
+    reply = engine.turn("apart", "两个加起来多少")
+    assert amounts(reply) == [(27, 180000, "computed"), (27, 300000, "computed")]
+
+
+@pytest.mark.parametrize("text", [
+    "我们研究所的仪器纳入了自治区共享平台，去年评价结果为合格（不是优良），给非关联单位的开放共享服务收入200万，能补多少？",
+    "仪器开放共享评价良好，共享服务收入300万，补多少",
+])
+def test_another_rating_than_the_one_required_rules_the_item_out(engine, text):
+    reply = engine.turn("s", text)
+    assert not any(b.article == 21 for b in reply.benefits)
+    assert "只给" in reply.reply
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我们公司办的新型研发机构去年研发投入1.5个亿，按上年研发投入算能拿多少？", (17, 5000000, "computed")),
+    ("我们学校有台质谱仪对社会开放，去年评价优良，给非关联单位的服务收入是1,300万", (21, 1000000, "computed")),
+])
+def test_everyday_wording_of_figures_and_things(engine, text, expected):
+    assert expected in amounts(engine.turn("s", text))
+
+
+@pytest.mark.parametrize("text, article", [
+    ("我们是市里出资设立的新型研发机构，今年预算3,000万，财务总说每一项开支都要逐项报批。市属的新型研发机构，经费到底是怎么管的？", 23),
+    ("我们是做光伏组件的，营收去年突破了50亿，研发投入2.3亿。刚被评为自治区科技领军企业，市里一次性奖多少？", 15),
+])
+def test_what_is_asked_leads_over_the_facts_around_it(engine, text, article):
+    assert engine.turn("s", text).citations[0].article == article
+
+
+@pytest.mark.parametrize("text", [
+    "陕西榆林对新型研发机构是按研发投入的多少比例给补助的？想和鄂尔多斯对比一下。",
+    "除了市里的研发投入奖补，自治区层面是不是还有研发投入后补助？自治区那个补助的比例是多少？",
+    "我们的重点实验室刚被认定为自治区重点实验室。我知道市里一次性给一笔，但自治区科技厅那边，自治区本级财政自己给多少？",
+    "我们那个众创空间去年被市科技局认定为市级众创空间，今年入驻率挺高。按这个30条，市级的能拿多少奖补？",
+])
+def test_another_payer_or_an_unpaid_level_beside_the_citys_name(engine, text):
+    assert engine.turn("s", text).covered is False

@@ -68,6 +68,10 @@ def _applied_for(turn: Turn) -> int | None:
     return None
 
 
+def _period_asked(text: str) -> str | None:
+    return "one_time" if moves.is_move("asks_one_time", text) else None
+
+
 def eligibility_primary(turn: Turn) -> int | None | str:
     """Which article leads an eligibility answer, or "policy" / "out" when the message names a
     covered thing but asks about something else."""
@@ -77,6 +81,11 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     states_facts = _states_facts(turn)
     if (applied := _applied_for(turn)) is not None:
         return applied  # "研发投入1.1亿…想申报市里的科技重大专项，一个项目最多能支持多少": what they apply for
+    if len(set(articles)) > 1 and (period := _period_asked(f.text)):
+        timed = [a for a in articles if any(e.period == period for e in turn.catalogue.entries_for_article(a)
+                                             for t in f.detected.triggers if e in turn.catalogue.entries_for_trigger(t))]
+        if timed and timed[0] != articles[0]:
+            return timed[0]  # "…研发投入2.3亿…刚被评为自治区科技领军企业，市里一次性奖多少": the one-time item
     if top in articles:
         return articles[0] if states_facts else top  # a statement of several facts leads with the first
     superseded = {e.article for t in f.detected.superseded for e in turn.catalogue.entries_for_trigger(t)}
@@ -85,6 +94,9 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     # English retrieval is the weaker signal: an English money question naming a recognition is
     # answered by that recognition.
     english_money = not CJK.search(f.text) and f.has("money")
+    if top is not None and top not in articles and not moves.is_move("money_asked", f.text) and moves.is_move(
+            "asks_how_managed", f.text):
+        return "policy"  # "市属的新型研发机构，经费到底是怎么管的": Art. 23's rule, not Art. 17's money
     if top is not None and moves.is_move("money_asked", f.text) and _close_to_top(turn, articles):
         return articles[0]  # "技术转移机构按成交额拿奖补，一年有没有封顶": the named thing's money, nearly the top
     if top is not None and not states_facts and not english_money:

@@ -32,7 +32,7 @@ def _level_siblings(turn: Turn) -> list[tuple[str, str]]:
 def is_level_follow_up(turn: Turn) -> bool:
     """"换成自治区级呢", "那区级的呢", "What about the regional level?": only a level is named."""
     f = turn.frame
-    return (not f.named and (f.level or f.corrected_level) is not None
+    return (not f.names_something and (f.level or f.corrected_level) is not None
             and (f.has("follow_up") or len(f.text) <= FOLLOW_UP_MAX) and bool(_level_siblings(turn)))
 
 
@@ -69,7 +69,7 @@ def is_topic_follow_up(turn: Turn) -> bool:
     """"这个要找哪个部门申报", "那每年的运行补贴呢", "那什么条件": a question that names nothing of
     its own and leans on what the last answer was about."""
     f, topic = turn.frame, turn.state.topic
-    if topic is None or f.named or f.article_ref is not None or not (f.is_question() or f.is_elliptical_question()):
+    if topic is None or f.names_something or f.article_ref is not None or not (f.is_question() or f.is_elliptical_question()):
         return False
     if f.search.reason is not None:
         return False

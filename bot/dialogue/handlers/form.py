@@ -203,10 +203,12 @@ def figure_events(turn: Turn) -> list:
     for key, values in reading.values.items():
         value = values if key in reading.itemised or catalogue.figures[key].multiple else values[-1]
         old = state.figures.get(key)
-        if adds and old is not None:
+        apart = adds and old is not None
+        if apart:
             value = (*(old if isinstance(old, tuple | list) else (old,)), *(value if isinstance(value, tuple | list)
                                                                           else (value,)))
-        events.append(set_figure(catalogue, key, value, reading.words.get(key, ""), reading.deductions.get(key)))
+        events.append(set_figure(catalogue, key, value, reading.words.get(key, ""), reading.deductions.get(key),
+                                 apart=apart))
     return events
 
 

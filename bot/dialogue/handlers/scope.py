@@ -77,7 +77,7 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
     if not f.is_question():
         return False
     home = moves.is_move("payer_home", f.text)
-    if moves.is_move("payer_other", f.text) and not home:
+    if _another_payer_asked(f.text):
         return True  # "区里给多少", "自治区本级财政拨多少": that body's own money
     if (moves.is_move("payer_programme", f.text) and not home and not moves.is_move("money_asked", f.text)
             and (moves.is_move("ask.criteria", f.text) or moves.is_move("ask.procedure", f.text))):
@@ -105,6 +105,16 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
         return False
     return unanswered("ask.foreign_matter") or (
         bool(turn.catalogue.entries_for_article(top)) and unanswered("ask.procedure_elsewhere"))
+
+
+def _another_payer_asked(text: str) -> bool:
+    """Another government's own money asked, in a clause that does not name the city as payer
+    ("我知道市里一次性给一笔，但…自治区本级财政自己给多少"): the city named elsewhere is contrast."""
+    for m in moves.finditer("payer_other", text):
+        clause = moves.clause_around(text, m.start(), m.end())
+        if not moves.is_move("payer_home", clause):
+            return True
+    return False
 
 
 def asks_support(text: str) -> bool:

@@ -62,6 +62,8 @@ def answers_asked_figure(turn: Turn) -> bool:
     """The reply after "如需精确金额，请告诉我：…": an amount (or a bad one) for that figure, in a
     message that names nothing else."""
     f, state = turn.frame, turn.state
+    if f.detected.unpaid:
+        return False
     if not state.asked_figure or not only_figure_words(f.detected, f.text, turn.catalogue, [state.asked_figure]):
         return False
     if any(fm.role not in (None, state.asked_figure) for fm in f.figures.mentions):
@@ -117,7 +119,7 @@ def _told_figures(turn: Turn) -> dict[str, tuple[int, ...]]:
 
 
 def gives_told_figure(turn: Turn) -> bool:
-    return not turn.frame.named and bool(turn.state.triggers) and bool(_told_figures(turn))
+    return not turn.frame.names_something and bool(turn.state.triggers) and bool(_told_figures(turn))
 
 
 def told_figure(turn: Turn) -> Decision:
@@ -129,8 +131,11 @@ def told_figure(turn: Turn) -> Decision:
         if old is not None and moves.is_move("adds_item", turn.frame.text):
             # "还漏了一笔，成交额1500万", "还有一个项目，国拨500万": one more item
             value = (*(old if isinstance(old, tuple | list) else (old,)), *values)
+            apart = True
+        else:
+            apart = False
         events.append(set_figure(catalogue, key, value, reading.words.get(key, turn.frame.text),
-                                 reading.deductions.get(key)))
+                                 reading.deductions.get(key), apart=apart))
     after = apply(turn.state, events)
     decision = report(turn, after, list(after.triggers), final=_final(after))
     return Decision(decision.facts, (*events, *decision.events))
@@ -139,7 +144,7 @@ def told_figure(turn: Turn) -> Decision:
 def asks_total(turn: Turn) -> bool:
     """"那我们总共能拿多少": the facts told so far, together (a bare how-much naming no topic)."""
     f = turn.frame
-    if f.named or not turn.state.triggers or f.search.reason is not None:
+    if f.names_something or not turn.state.triggers or f.search.reason is not None:
         return False
     return f.has("total") or ("asks_amount" in f.kinds and not f.names_a_topic)
 

@@ -24,6 +24,14 @@ def _core(condition: str) -> str:
     return _LEX.regex("condition_head_end").split(condition, maxsplit=1)[0]
 
 
+def _other_rating(text: str, required: str) -> bool:
+    """The message gives a rating other than `required` (评价为合格, 考核良好), or denies it (不是优良)."""
+    for m in _LEX.finditer("rating_given", text):
+        if m.group(1) != required:
+            return True
+    return any(levels.negated_before(text, m.start()) for m in re.finditer(re.escape(required), text))
+
+
 def denied_conditions(text: str, catalogue) -> frozenset[str]:
     found = set()
     for condition in {c for e in catalogue.entries for c in e.conditions}:
@@ -31,6 +39,10 @@ def denied_conditions(text: str, catalogue) -> frozenset[str]:
         if len(core) < CONDITION_CORE_MIN:
             continue
         if any(levels.negated_before(text, m.start()) for m in re.finditer(re.escape(core), text)):
+            found.add(condition)
+            continue
+        # another rating than the one required ("评价结果为合格（不是优良）" against 评价优良)
+        if (rating := _LEX.search("rating", core)) and _other_rating(text, rating.group(0)):
             found.add(condition)
             continue
         # the asker has the opposite role ("我们是使用单位，采购了一台首台套" against 研制企业)

@@ -112,6 +112,11 @@ def _clause(text: str, start: int, end: int) -> str:
     return text[marks[-1] if marks else 0: after.start() if after else len(text)]
 
 
+def sentence_break(text: str, start: int, end: int) -> bool:
+    """Whether a sentence ends between start and end."""
+    return bool(_LEX.search("sentence_end", text[start:end]))
+
+
 def excluded_part(text: str, mention: MoneyMention, figure) -> bool:
     """Whether `mention` is said to be the excluded part of `figure` ("关联单位那部分只有100万")."""
     return _excluded(text, mention, figure)

@@ -99,6 +99,13 @@ def only_asks(text: str) -> bool:
     return asked and not _LEX.regex("ask_filler").sub("", rest)
 
 
+def clause_around(text: str, start: int, end: int) -> str:
+    """The clause text[start:end] stands in, from the punctuation before it to the one after."""
+    marks = [m.end() for m in _LEX.finditer("level_break_clause", text[:start])]
+    after = _LEX.search("level_break_clause", text, end)
+    return text[marks[-1] if marks else 0:after.start() if after else len(text)]
+
+
 def told_event(text: str, start: int, end: int) -> bool:
     """Whether the words at text[start:end] tell that something happened or would ("入库了",
     "如果评审通过"), rather than ask about it."""

@@ -48,6 +48,9 @@ class Detected:
     unpaid: dict[str, Unpaid] = field(default_factory=dict)
     # triggers ruled out by a named one (a broker's deal rules out the buyer's purchase), named or not
     superseded: list[str] = field(default_factory=list)
+    # mentions at an unpaid level beside paid mentions of the same thing ("得了市科技进步奖…听说
+    # 自治区和国家的科技奖会等额奖励"): (start, end, object); their amounts are not the paid one's
+    unpaid_spans: list[tuple[int, int, str]] = field(default_factory=list)
 
     def all_ids(self) -> list[str]:
         return self.triggers + [t for family in self.ambiguous.values() for t in family]
@@ -139,6 +142,8 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
         if level:
             detected.unpaid[obj] = Unpaid(level, _said(text, ms[0], obj), named, issuer)
             del by_object[obj]
+        else:
+            detected.unpaid_spans += _unpaid_mentions(text, ms, catalogue)
     for obj, ms in by_object.items():
         family = list(dict.fromkeys(m.trigger for m in ms))
         family_levels = {catalogue.triggers[t].level for t in family}
@@ -185,6 +190,10 @@ def _bound_level(text: str, m: TriggerMatch, levels_of_thing: set[str]) -> str |
     for found in (levels.level_before(text, m.start, m.end), levels.level_after(text, m.end)):
         if not found:
             continue
+        # a higher government as the issuer of a thing only the city has ("自治区科技厅主办的创新创业大赛")
+        if levels_of_thing == {"city"} and found[0] != "city" and _LEX.search(
+                "issued_by_level", text[found[1]:m.start]):
+            return found[0]
         if found[0] in levels_of_thing or any(
                 w.start() == found[1] for w in _LEX.finditer(f"level_explicit.{found[0]}", text)):
             return found[0]
@@ -222,8 +231,9 @@ def _unpaid_level(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> st
         return None
     levels_of_thing = {lv for t in things for lv in t.recognised_at}  # 科学技术奖: 国家、自治区
     paid = {lv for m in ms for lv in catalogue.triggers[m.trigger].recognised_at}
-    bound = {_bound_level(text, m, levels_of_thing) for m in ms}
-    if len(bound) == 1 and (level := next(iter(bound))) is not None and level not in paid:
+    # mentions without a level of their own ("那个众创空间…认定为市级众创空间") take the one said
+    bound = {_bound_level(text, m, levels_of_thing) for m in ms} - {None}
+    if len(bound) == 1 and (level := next(iter(bound))) not in paid:
         return level
     return None
 
@@ -239,6 +249,22 @@ def _foreign_issuer(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> 
     places = bool(recognised & {"region", "city"}) and not any(t.located_elsewhere for t in triggers)
     found = {issuers.foreign_issuer(text, m.start, m.end, places=places) for m in ms}
     return next(iter(found)) if len(found) == 1 else None
+
+
+def _unpaid_mentions(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> list[tuple[int, int, str]]:
+    """The mentions of a thing bound to a level it is not paid at, when others of its mentions are."""
+    obj = catalogue.triggers[ms[0].trigger].object
+    things = [t for t in catalogue.triggers.values() if t.object == obj]
+    if len(ms) < 2 or any(not t.recognised_at for t in things):
+        return []
+    levels_of_thing = {lv for t in things for lv in t.recognised_at}
+    paid = {lv for m in ms for lv in catalogue.triggers[m.trigger].recognised_at}
+    out = []
+    for m in ms:
+        level = _bound_level(text, m, levels_of_thing)
+        if level is not None and level not in paid:
+            out.append((m.start, m.end, obj))
+    return list(dict.fromkeys(out))
 
 
 def _add(items: list[str], item: str) -> None:
