@@ -108,6 +108,8 @@ _OTHER_PLACE_OWNER = re.compile(r"\s*(?:市|那边|那里|当地|层面)?\s*(?:�
                                 # "陕西榆林对新型研发机构是按研发投入的多少比例给补助的"
                                 r"|[^，。；？！,.;?!]{0,24}(?:多少|什么|几成)(?:比例|标准)[^，。；？！,.;?!]{0,6}"
                                 r"(?:奖励|奖补|补贴|补助|资助|支持))")
+# "包头那边…", "包头市政府…": the place as a body that acts or pays
+_PLACE_AS_BODY = re.compile(r"\s*市?(?:那边|那里|当地|层面|方面|政府|财政)")
 _HOME = re.compile(r"鄂尔多斯|我市|本市|咱市|(?<!不是)(?<!而非)(?<!不问)(?:市里|市本级)|配套|ordos")
 
 
@@ -144,11 +146,16 @@ def other_place(lexicon, text: str) -> str | None:
     _OTHER_PLACE_BEFORE / _OTHER_PLACE_AFTER).
     """
     home = bool(_HOME.search(text))
+    located: set[str] = set()  # places already named as where something is ("在上海和北京各建了一个飞地")
     for start, end in lexicon.other_place_mentions(text):
         if text.startswith("门", end):  # 科技部门, 财政部门: a city's own department, not the ministry
             continue
         if _OTHER_PLACE_BEFORE.search(text, 0, start) or _OTHER_PLACE_AFTER.match(text, end):
+            located.add(text[start:end])
             continue
+        if text[start:end] in located and not _OTHER_PLACE_OWNER.match(text, end) and not _PLACE_AS_BODY.match(
+                text, end):
+            continue  # "…：上海的是孵化类": the same place again, not asked as a payer
         # with this city named too, only a place named as the payer still counts ("包头市对新认定的
         # 高企奖励多少？我们在包头和鄂尔多斯之间选址"): it is compared, not this city's own question
         if home and not _OTHER_PLACE_OWNER.match(text, end):

@@ -285,3 +285,53 @@ def test_what_is_asked_leads_over_the_facts_around_it(engine, text, article):
 ])
 def test_another_payer_or_an_unpaid_level_beside_the_citys_name(engine, text):
     assert engine.turn("s", text).covered is False
+
+
+@pytest.mark.parametrize("text, article", [
+    ("自治区级产业创新中心获批了，是不是也跟自治区重点实验室一样有200万", 2),  # the lab is only compared
+    ("我们被评为国家技术转移示范机构，是不是有20万奖补", 27),  # the level inside the matched words
+])
+def test_a_thing_compared_with_or_named_with_its_level_inside(engine, text, article):
+    reply = engine.turn("s", text)
+    assert reply.covered is False and reply.benefits == [] and reply.citations[0].article == article
+
+
+@pytest.mark.parametrize("text", [
+    "拿了中国专利金奖（国知局评的），能按奖金给等额奖励吗",
+    "行业协会说参编团体标准要先交5万块会费，这个合理吗，有规定吗",
+])
+def test_prizes_and_fees_that_are_not_the_policys(engine, text):
+    assert engine.turn("s", text).covered is False
+
+
+def test_an_institutions_total_spending_is_not_the_banners_investment(engine):
+    reply = engine.turn("s", "我们旗政府和园区重点建设了一家新型研发机构（事业单位性质，不是企业办的），今年旗财政投入资金350万，"
+                             "机构总投入1200万，上年度研发投入900万。市里能按政策补多少？")
+    assert (26, 3500000, "computed") in amounts(reply)
+
+
+def test_a_place_named_as_a_location_stays_one_when_named_again(engine):
+    reply = engine.turn("s", "我们在上海和北京各建了一个人才科创飞地，今年首次认定为市级：上海的是孵化类，北京的是研发类。一共能拿多少？")
+    assert sorted(amounts(reply)) == [(6, 1000000, "fixed"), (6, 2000000, "fixed")]
+
+
+def test_the_same_place_asked_as_a_payer_is_another_citys(engine):
+    reply = engine.turn("s", "我们在包头和鄂尔多斯都有公司。听说包头市对新认定的国家高新技术企业奖得比鄂尔多斯多，包头那边具体奖多少？")
+    assert reply.covered is False
+
+
+@pytest.mark.parametrize("turns, article", [
+    (["新批准成立了院士专家工作站，一次给多少", "以后每年还有运行补贴吗"], 24),
+    (["高企认定条件是什么，研发费用比例要多少", "那认定下来以后市里给多少"], 15),
+    (["How much one-off funding for a newly approved national key laboratory (全国重点实验室)?",
+      "What about an autonomous-region key laboratory?"], 2),
+])
+def test_follow_ups_after_an_answer_or_an_out_of_scope_reply(engine, turns, article):
+    for text in turns:
+        reply = engine.turn("fu", text)
+    assert reply.covered is True and reply.citations[0].article == article
+
+
+def test_pinyin_initials_of_things(engine):
+    reply = engine.turn("s", "国家级zckj刚认定下来 能拿多少")
+    assert (5, 500000, "fixed") in amounts(reply)

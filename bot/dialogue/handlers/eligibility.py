@@ -91,9 +91,9 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     superseded = {e.article for t in f.detected.superseded for e in turn.catalogue.entries_for_trigger(t)}
     if top in superseded:  # the search read the buyer's article; the message is the broker's
         return articles[0]
-    # English retrieval is the weaker signal: an English money question naming a recognition is
-    # answered by that recognition.
-    english_money = not CJK.search(f.text) and f.has("money")
+    # English retrieval is the weaker signal: an English money question or follow-up naming a
+    # recognition ("What about an autonomous-region key laboratory?") is answered by that recognition.
+    english_money = not CJK.search(f.text) and (f.has("money") or f.has("follow_up"))
     if top is not None and top not in articles and not moves.is_move("money_asked", f.text) and moves.is_move(
             "asks_how_managed", f.text):
         return "policy"  # "市属的新型研发机构，经费到底是怎么管的": Art. 23's rule, not Art. 17's money

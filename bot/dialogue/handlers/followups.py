@@ -11,6 +11,8 @@ from bot.dialogue.turn import Decision, Turn
 
 # A follow-up is short: it names the change and leans on the last answer for the rest.
 FOLLOW_UP_MAX = 12
+# a question this short that uses the words of the topic's own items is about the topic
+FOLLOW_UP_WORDS_MAX = 16
 FOLLOW_UP_SHARED = 3  # characters a follow-up shares with the topic's item names ("运行补贴")
 
 
@@ -85,7 +87,9 @@ def is_topic_follow_up(turn: Turn) -> bool:
     items = [e.item for t in topic.triggers for e in turn.catalogue.entries_for_trigger(t)]
     if topic.article:
         items += [e.item for e in turn.catalogue.entries_for_article(topic.article)]
-    return marked and f.top_article != topic.article and _shares_words(f.text, items) or (
+    # "以后每年还有运行补贴吗" after 院士专家工作站: a short question in the words of the topic's own items
+    short = len(f.text) <= FOLLOW_UP_WORDS_MAX
+    return (marked or short) and f.top_article != topic.article and _shares_words(f.text, items) or (
         marked and f.top_article == topic.article)
 
 

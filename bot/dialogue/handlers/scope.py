@@ -11,6 +11,7 @@ from bot.dialogue.nlu import moves
 from bot.dialogue.nlu.levels import LEVELS as LEVEL_ORDER
 from bot.dialogue.nlu.levels import negated_before
 from bot.dialogue.report import citation, first_clause_citation
+from bot.dialogue.state import SetTopic, Topic
 from bot.dialogue.turn import Decision, Turn
 
 # --- not covered -----------------------------------------------------------------------------------
@@ -35,7 +36,9 @@ def out_of_scope(turn: Turn, related=(), place=None) -> Decision:
     related = tuple(related)
     facts = Facts(intent="out_of_scope", covered=False, not_covered=NotCovered(place=place, related=related),
                   citations=tuple(first_clause_citation(turn.knowledge, n) for n in related))
-    return Decision(facts)
+    # "高企认定条件是什么" → "那认定下来以后市里给多少": the thing named stays the topic of a follow-up
+    named = tuple(turn.frame.detected.triggers)
+    return Decision(facts, (SetTopic(Topic(article=related[0], triggers=named)),) if named and related else ())
 
 
 def names_unpaid_level(turn: Turn) -> bool:

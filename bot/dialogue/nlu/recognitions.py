@@ -126,7 +126,9 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
     kept = _outermost(_matches(text, catalogue), catalogue)
     # "我们不是新型研发机构" states what the asker is not; "园区里有国家高企23家" counts others:
     # neither mention names the asker's recognition.
-    negated = [m for m in kept if levels.negated_before(text, m.start) or _LEX.search("counted_after", text[m.end:])]
+    # "是不是也跟自治区重点实验室一样有200万": a thing named to compare with is not the asker's either
+    negated = [m for m in kept if levels.negated_before(text, m.start) or _LEX.search("counted_after", text[m.end:])
+               or _compared(text, m)]
     kept = [m for m in kept if not any(n.start <= m.start and m.end <= n.end for n in negated)]
     kept.sort(key=lambda m: (m.start, m.end))
     detected = Detected()
@@ -201,6 +203,10 @@ def _bound_level(text: str, m: TriggerMatch, levels_of_thing: set[str]) -> str |
         adjacent = _LEX.search("level_in_name", text, found[1])
         if adjacent and adjacent.start() == found[1] and adjacent.end() == m.start:
             return found[0]
+    # a level word inside the matched words ("评为国家技术转移示范机构"): the cue spans it
+    inside = [(s, lv) for s, _e, lv in levels.level_words(text[m.start:m.end])]
+    if len({lv for _s, lv in inside}) == 1:
+        return inside[0][1]
     return None
 
 
@@ -265,6 +271,11 @@ def _unpaid_mentions(text: str, ms: list[TriggerMatch], catalogue: Catalogue) ->
         if level is not None and level not in paid:
             out.append((m.start, m.end, obj))
     return list(dict.fromkeys(out))
+
+
+def _compared(text: str, m: TriggerMatch) -> bool:
+    before = _LEX.search("compared_before", text[max(0, m.start - levels.LEVEL_WINDOW_CJK):m.start])
+    return bool(before and _LEX.search("compared_after", text[m.end:]))
 
 
 def _add(items: list[str], item: str) -> None:
