@@ -181,8 +181,11 @@ class Figure(_Frozen):
     by_year: Literal["last", "last_year", "items", "sum"] = "last"
     # regexes: an amount whose clause matches one is not this figure ("为关联单位服务的收入400万")
     exclude: tuple[str, ...] = ()
+    # regexes: the part of a total that is this figure, said after 其中 ("服务总收入1500万，其中给
+    # 非关联单位…的收入620万"): that part is the figure, not the total
+    qualify: tuple[str, ...] = ()
 
-    @field_validator("exclude", "cue_regex")
+    @field_validator("exclude", "cue_regex", "qualify")
     @classmethod
     def _exclude_compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
         return _valid_regexes(patterns, "exclude / cue_regex")
@@ -190,6 +193,10 @@ class Figure(_Frozen):
     @cached_property
     def exclude_patterns(self) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(_expand(p)) for p in self.exclude)
+
+    @cached_property
+    def qualify_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(_expand(p), re.I) for p in self.qualify)
 
     @cached_property
     def cue_patterns(self) -> tuple[re.Pattern[str], ...]:

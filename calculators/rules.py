@@ -237,6 +237,18 @@ def apply_rule_items(
     return [numbered(apply_rule(entry, {**figures, key: item}, catalogue), i) for i, item in enumerate(value, 1)]
 
 
+def one_item_cap(entry: Entry, catalogue: Catalogue | None = None) -> Benefit | None:
+    """The cap of a per-item entry for a single item whose figure is not given ("促成了一个技术成果
+    落地，能奖多少": at most the single-project cap, not the yearly one); None without an item cap."""
+    rule = entry.rule
+    if not isinstance(rule, RatioRule) or rule.item_cap_yuan is None:
+        return None
+    figure = (catalogue or load_catalogue()).figures[rule.figure]
+    base = f"{figure.label} × {format_rate(rule.rate)}"
+    return _benefit(entry, rule.item_cap_yuan, "up_to", f"{base}，单个项目最高{format_yuan(rule.item_cap_yuan)}",
+                    [figure.key])
+
+
 def numbered(benefit: Benefit, n: int) -> Benefit:
     """The benefit of the n-th item of several ("（第2项）")."""
     return benefit.model_copy(update={"item": f"{benefit.item}（第{n}项）", "formula": f"第{n}项：{benefit.formula}"})

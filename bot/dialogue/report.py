@@ -16,7 +16,7 @@ from bot.dialogue.turn import Decision
 from calculators.evaluate import Report, evaluate, totals_of
 from calculators.grammar import lexicon
 from calculators.models import Profile
-from calculators.rules import apply_rule, numbered
+from calculators.rules import apply_rule, numbered, one_item_cap
 
 
 def citation(knowledge, article: int, clause: str, quote: str) -> Citation:
@@ -88,6 +88,19 @@ def per_item(benefits, state: SessionState, catalogue, *, asked: bool) -> list:
     return out
 
 
+def single_item(benefits, text: str, catalogue) -> list:
+    """One item said ("促成了一个技术成果落地") and its figure not given: the per-item cap."""
+    if not lexicon().search("one_item", text):
+        return benefits
+    out = []
+    for b in benefits:
+        entry = catalogue.entry(b.id)
+        capped = one_item_cap(entry, catalogue) if b.basis == "up_to" and entry.figure and catalogue.figures[
+            entry.figure].multiple else None
+        out.append(capped or b)
+    return out
+
+
 def alternatives(catalogue, triggers) -> bool:
     """Two levels of one thing (国家级/自治区级众创空间) among the triggers shown."""
     levels: dict[str, set[str]] = {}
@@ -108,6 +121,7 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
     notes = (*notes, *(say("condition_unmet", item=catalogue.entry(eid).item, condition=cond) for eid, cond in unmet))
     benefits = list(result.benefits)
     benefits = per_item(benefits, state, catalogue, asked=bool(lexicon().search("asks_each", turn.frame.text)))
+    benefits = single_item(benefits, turn.frame.text, catalogue)
     if primary is not None:  # the article the question is about leads; the rest keep article order
         benefits.sort(key=lambda b: b.article != primary)
     missing = tuple(key for key in result.missing_figures if key not in state.skipped)
@@ -133,7 +147,7 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
         covered=True,
         lead=tuple(lead),
         report=ReportFacts(
-            benefits=tuple(benefits), pending=tuple(result.pending), totals=result.totals,
+            benefits=tuple(benefits), pending=tuple(result.pending), totals=totals_of(benefits),
             alternatives=not final and alternatives(catalogue, triggers), final=final, missing=missing,
             skipped=skipped, figure_words=words,
         ),

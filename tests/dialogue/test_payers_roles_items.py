@@ -335,3 +335,48 @@ def test_follow_ups_after_an_answer_or_an_out_of_scope_reply(engine, turns, arti
 def test_pinyin_initials_of_things(engine):
     reply = engine.turn("s", "国家级zckj刚认定下来 能拿多少")
     assert (5, 500000, "fixed") in amounts(reply)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("学校分析测试中心上年度评价优良，服务总收入1500万，其中给非关联单位和创业团队提供开放共享服务的收入620万，给关联单位的300万，能补多少",
+     [(21, 620000, "computed")]),
+    ("仪器共享服务收入800万，其中300万来自非关联单位，500万来自关联单位，评价优良，补多少", [(21, 300000, "computed")]),
+    ('Pasting from our annual report: "In 2024 the Analytical Center provided open-access testing services; total '
+     'revenue RMB 9.8 million, of which RMB 3.1 million came from unaffiliated companies and startup teams, RMB 6.7 '
+     'million from affiliated units." The center was rated excellent. How much can we get?', [(21, 310000, "computed")]),
+])
+def test_the_qualifying_part_of_a_total_is_the_input(engine, text, expected):
+    assert amounts(engine.turn("s", text)) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "我们获得鄂尔多斯市科学技术进步奖一等奖，奖金10万，政策里能等额再奖吗",
+    "拿了鄂尔多斯市科学技术进步奖二等奖，奖金是多少",
+])
+def test_the_citys_own_prize_is_not_the_state_or_regions(engine, text):
+    reply = engine.turn("s", text)
+    assert reply.covered is False and reply.benefits == []
+
+
+def test_one_item_said_without_its_figure_is_capped_per_item(engine):
+    reply = engine.turn("s", "我们是技术转移服务机构，促成了一个技术成果在鄂尔多斯落地转化，能奖多少？")
+    assert amounts(reply) == [(27, 300000, "up_to")]
+    assert reply.asks  # the deal amount is still asked for
+
+
+@pytest.mark.parametrize("turns, expected", [
+    (["We manage the university's shared instruments, rated excellent. Last year income from open-sharing services "
+      "to unaffiliated units was 4.2 million yuan. How much can the city give?",
+      "Sorry, my mistake — it was 12 million, not 4.2 million."], (21, 1000000, "computed")),
+    (["新型研发机构研发投入500万", "不对，是1200万，不是500万"], (17, 2400000, "computed")),
+    (["我们的人才科创飞地是研发类的，今年首次认定为市级，给多少", "三年期满考核优秀的话还有吗"], (6, 1000000, "fixed")),
+])
+def test_denied_amounts_and_hypothetical_follow_ups(engine, turns, expected):
+    for text in turns:
+        reply = engine.turn("dn", text)
+    assert expected in amounts(reply)
+
+
+def test_english_leading_enterprise(engine):
+    reply = engine.turn("s", "And if we are also recognised as an Autonomous Region S&T leading enterprise?")
+    assert (15, 1000000, "fixed") in amounts(reply)

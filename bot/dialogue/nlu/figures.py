@@ -47,6 +47,8 @@ ITEM_LABEL_WINDOW = 10
 UNWANTED_PENALTY = 30
 # A cue right against its amount ("合同总额450万") is its cue, wanted or not.
 ADJACENT = 2
+# A denial right before an amount ("不是420万", "not 4.2 million") stands this close to it.
+DENIED_WINDOW = 12
 # "N个项目每个X": N is believed between these bounds.
 EACH_COUNT_MAX = 50
 
@@ -201,6 +203,9 @@ def read_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> FigureRe
     spans = _cue_spans(text, catalogue)
     roles: list[FigureMention] = []
     for mention in mentions:
+        if _LEX.search("amount_denied", text[max(0, mention.start - DENIED_WINDOW):mention.start]):
+            roles.append(FigureMention(mention, OTHER_ROLE))  # "是1200万，不是420万": not the figure
+            continue
         key, span = _nearest_cue(text, spans, mention, mentions, wanted, catalogue)
         roles.append(FigureMention(mention, key, span))
     # A list continues the role of its first member ("成交额800万、900万和1000万", "分别为600万和900万",
@@ -229,9 +234,10 @@ def read_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> FigureRe
         clause = _clause(text, fm.mention.start, fm.mention.end)
         before = next((r for r in reversed(roles[:i]) if r.role not in (None, OTHER_ROLE)), None)
         if before and _LEX.search("of_which", clause):
+            qualifies = any(p.search(clause) for p in catalogue.figures[before.role].qualify_patterns)
             if _excluded(text, fm.mention, catalogue.figures[before.role]):
                 roles[i] = FigureMention(fm.mention, before.role, before.cue, deducted=True)
-            elif _LEX.search("own_share", clause):
+            elif _LEX.search("own_share", clause) or qualifies:
                 roles[i] = FigureMention(fm.mention, before.role, before.cue, own_share=True)
     reading.mentions = roles
     for fm in roles:
@@ -302,6 +308,15 @@ def _last_years(text: str, parts: list[FigureMention]) -> int | None:
     return last[-1] if len(last) == 1 else None
 
 
+def _qualifying_parts(text: str, parts: list[FigureMention], figure) -> list[int]:
+    """After 其中, the amounts said to be the part the figure counts ("服务总收入1500万，其中给非关联
+    单位和创业团队提供开放共享服务的收入620万"): the total before them is not the figure."""
+    first = parts[0].mention
+    later = [fm for fm in parts[1:] if _LEX.search("of_which", text[first.end:fm.mention.start])]
+    return [fm.value for fm in later
+            if any(p.search(_clause(text, fm.mention.start, fm.mention.end)) for p in figure.qualify_patterns)]
+
+
 def _collect_values(text: str, catalogue: Catalogue, reading: FigureReading) -> None:
     by_role: dict[str, list[FigureMention]] = {}
     for fm in reading.mentions:
@@ -314,8 +329,10 @@ def _collect_values(text: str, catalogue: Catalogue, reading: FigureReading) -> 
         own = [fm.value for fm in fms if fm.own_share]
         deducted = [fm.value for fm in fms if fm.deducted]
         values = [fm.value for fm in parts]
+        if not own and figure.qualify_patterns and len(parts) > 1:
+            own = _qualifying_parts(text, parts, figure)
         if own:  # "国拨900万，其中600万拨到我们单位": our share is the figure
-            values = own[-1:]
+            values = own[-1:] if not figure.qualify_patterns else [sum(own)]
         elif deducted and values and figure.multiple and len(values) > 1 and all(v in values for v in deducted):
             for v in deducted:  # "成交额分别为800万和600万，其中600万那笔在包头落地": that item is out
                 values.remove(v)
