@@ -184,6 +184,9 @@ class Figure(_Frozen):
     # regexes: the part of a total that is this figure, said after 其中 ("服务总收入1500万，其中给
     # 非关联单位…的收入620万"): that part is the figure, not the total
     qualify: tuple[str, ...] = ()
+    # another body's money that the policy only matches or follows (国拨, 自治区后补助, 奖金, 旗区投入):
+    # its own amount or rate is that body's matter
+    paid_by_another: bool = False
 
     @field_validator("exclude", "cue_regex", "qualify")
     @classmethod

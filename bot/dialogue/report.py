@@ -88,6 +88,19 @@ def per_item(benefits, state: SessionState, catalogue, *, asked: bool) -> list:
     return out
 
 
+def counted(benefits, state: SessionState, catalogue) -> list:
+    """A one-time sum of a recognition the asker has several of ("两个自治区重点实验室"): one each."""
+    out = []
+    for b in benefits:
+        entry = catalogue.entry(b.id)
+        n = state.trigger_counts.get(entry.trigger, 1)
+        if n > 1 and b.basis in ("fixed", "up_to") and entry.period == "one_time" and entry.trigger in state.triggers:
+            out += [numbered(b, i) for i in range(1, n + 1)]
+        else:
+            out.append(b)
+    return out
+
+
 def single_item(benefits, text: str, catalogue) -> list:
     """One item said ("促成了一个技术成果落地") and its figure not given: the per-item cap."""
     if not lexicon().search("one_item", text):
@@ -122,6 +135,7 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
     benefits = list(result.benefits)
     benefits = per_item(benefits, state, catalogue, asked=bool(lexicon().search("asks_each", turn.frame.text)))
     benefits = single_item(benefits, turn.frame.text, catalogue)
+    benefits = counted(benefits, state, catalogue)
     if primary is not None:  # the article the question is about leads; the rest keep article order
         benefits.sort(key=lambda b: b.article != primary)
     missing = tuple(key for key in result.missing_figures if key not in state.skipped)

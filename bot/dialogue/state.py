@@ -61,6 +61,8 @@ class SessionState(_Frozen):
     skipped: tuple[str, ...] = ()  # figure keys the user chose not to give
     # per-item figures whose items were told one message at a time: each stays its own benefit
     figures_apart: tuple[str, ...] = ()
+    # how many of a recognition the asker has, when said ("两个自治区重点实验室"): each is paid
+    trigger_counts: dict[str, int] = Field(default_factory=dict)
     asked_figure: str | None = None  # the figure the last reply asked for
     last_filled: str | None = None  # the figure most recently given (for bare corrections)
     confirm: PendingConfirm | None = None
@@ -129,6 +131,13 @@ class SetFigure:
 
 
 @dataclass(frozen=True)
+class SetCounts:
+    """How many of each recognition the asker has, as said in this message (others kept)."""
+
+    counts: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
 class BindFigures:
     """Figures that belong to one recognition each (its own amount), replacing earlier bindings."""
 
@@ -184,7 +193,8 @@ class CountTurn:
     pass
 
 
-Event = (Reset | SetMode | SetOrgType | AddTriggers | RemoveTriggers | ReplaceTrigger | SetFigure | BindFigures | SkipFigure
+Event = (Reset | SetMode | SetOrgType | AddTriggers | RemoveTriggers | ReplaceTrigger | SetFigure | SetCounts | BindFigures
+         | SkipFigure
          | AskFigure | SetConfirm | SetLevelQuestion | OfferForm | SetTopic | SetOffered | AppendHistory | CountTurn)
 
 
@@ -218,6 +228,8 @@ def _apply_one(state: SessionState, event: Event) -> SessionState:
                       "skipped": tuple(k for k in state.skipped if k != key), "figure_deductions": deductions,
                       "trigger_figures": {t: fs for t, fs in bound.items() if fs},
                       "figures_apart": tuple(k for k in state.figures_apart if k != key) + ((key,) if apart else ())}
+        case SetCounts(counts=counts):
+            update = {"trigger_counts": {**state.trigger_counts, **dict(counts)}}
         case BindFigures(bindings=bindings):
             bound = {t: dict(fs) for t, fs in state.trigger_figures.items()}
             for trigger, key, value in bindings:

@@ -380,3 +380,52 @@ def test_denied_amounts_and_hypothetical_follow_ups(engine, turns, expected):
 def test_english_leading_enterprise(engine):
     reply = engine.turn("s", "And if we are also recognised as an Autonomous Region S&T leading enterprise?")
     assert (15, 1000000, "fixed") in amounts(reply)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("集团3家子公司：两家今年新认定国家高新技术企业，另一家被认定为自治区科技领军企业。按30条分别拿多少",
+     [(15, 300000, "fixed"), (15, 300000, "fixed"), (15, 1000000, "fixed")]),
+    ("学校今年新获批两个自治区重点实验室，还有一个自治区级野外科学观测研究站，科研经费一共能拿几笔",
+     [(2, 2000000, "fixed"), (2, 2000000, "fixed"), (2, 200000, "fixed")]),
+])
+def test_several_of_one_recognition_are_paid_each(engine, text, expected):
+    assert amounts(engine.turn("s", text)) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "我们企业和医院今年各有一个院士专家工作站新批准成立，共2个站，每个一次性补助多少",
+    "客户原话: We set up 2 academician expert workstations in Ordos this year, both newly approved. What's the one-off grant?",
+])
+def test_a_count_said_after_or_in_english(engine, text):
+    assert amounts(engine.turn("s", text)).count((24, 1000000, "fixed")) == 2
+
+
+def test_others_counted_are_still_not_the_askers(engine):
+    assert amounts(engine.turn("s", "园区里有国家高企23家，我们也刚认定为高企，奖多少")) == [(15, 300000, "fixed")]
+
+
+def test_equal_items_less_the_ones_that_landed_elsewhere(engine):
+    reply = engine.turn("s", "技术转移机构，今年撮合了4个技术交易项目，每个成交额900万，其中一个是在包头落地的，其余3个都落在我市。奖补怎么算")
+    assert amounts(reply) == [(27, 810000, "computed")]
+
+
+@pytest.mark.parametrize("text, article", [
+    ("承担国家项目的单位按拨款多少比例补", 10),
+    ("我们公司出资办了个新型研发机构，补助按研发投入的百分之几算", 17),
+    ("我们是做技术转移服务的中介公司 去年帮区外一个大学的成果在鄂尔多斯落地转化 促成的技术交易成交额大概几百万 "
+     "请问这种技术转移服务机构 市里按成交额奖补多少 有没有上限", 27),
+])
+def test_this_policys_rate_on_an_input_is_this_policys(engine, text, article):
+    reply = engine.turn("s", text)
+    assert reply.covered is True and reply.citations[0].article == article
+
+
+@pytest.mark.parametrize("text", ["自治区技术交易后补助是按合同额的百分之几给的", "国家高新技术企业复审是几年一次？到期没复审会怎样"])
+def test_another_bodys_rate_or_procedure(engine, text):
+    assert engine.turn("s", text).covered is False
+
+
+def test_the_part_taken_off_counts_after_all(engine):
+    engine.turn("part", "学校仪器共享评价优良，去年共享服务收入300万，其中100万是关联单位的，补多少")
+    reply = engine.turn("part", "财务说搞错了 那100万其实也是外单位的 全是非关联")
+    assert amounts(reply) == [(21, 300000, "computed")]

@@ -40,6 +40,13 @@ def read_correction(turn, *, org_allowed: bool = True) -> Correction:
     reading = frame.figures
     index = _item_index(frame.text)
     cued = {k: v for k, v in reading.values.items()}
+    # "那100万其实也是外单位的，全是非关联": the part taken off counts after all, the total is the figure
+    for key, (total, _parts) in state.figure_deductions.items():
+        qualify = catalogue.figures[key].qualify_patterns
+        if _LEX.search("part_counts_too", frame.text) and any(p.search(frame.text) for p in qualify):
+            out.events.append(set_figure(catalogue, key, total, frame.text))
+            out.figures.append(key)
+            return out
     # "不对，关联单位那部分只有100万": a new excluded part of a figure told as total less a part
     for key, (total, _parts) in state.figure_deductions.items():
         part = [fm.value for fm in reading.unassigned if fm.value is not None

@@ -18,6 +18,7 @@ from bot.dialogue.state import (
     LevelQuestion,
     PendingConfirm,
     SetConfirm,
+    SetCounts,
     SetLevelQuestion,
     SetTopic,
     Topic,
@@ -140,6 +141,8 @@ def eligibility(turn: Turn, primary: int | None) -> Decision:
     reading = f.figures
     triggers = list(f.detected.triggers)
     events = [AddTriggers(tuple(triggers)), *form.figure_events(turn)]
+    if f.detected.counts:  # "两个自治区重点实验室": each one paid
+        events.append(SetCounts(tuple(f.detected.counts.items())))
     if bindings := figure_bindings(turn):
         events.append(BindFigures(bindings))
     notes, asks, options, question = [], [], [], []

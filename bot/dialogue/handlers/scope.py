@@ -85,6 +85,8 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
     if (moves.is_move("payer_programme", f.text) and not home and not moves.is_move("money_asked", f.text)
             and (moves.is_move("ask.criteria", f.text) or moves.is_move("ask.procedure", f.text))):
         return True  # "申请国家自然科学基金，申请人必须要有副高职称吗": that programme's own rules
+    if _asks_an_input_value(turn):  # "自治区科学技术进步奖一等奖的奖金是多少钱", "…后补助是按合同额的百分之几给的"
+        return True
     if asks_support(f.text):
         return False
     top = f.top_article
@@ -95,8 +97,6 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
         return any(not any(m.group(0) in text for text in texts) and not moves.told_event(f.text, m.start(), m.end())
                    for m in moves.finditer(name, f.text))
 
-    if _asks_an_input_value(turn):  # "自治区科学技术进步奖一等奖的奖金是多少钱"
-        return True
     # a matter an article only names (27.5: 技术经纪 in the 职称评审 sequence): its criteria are another body's
     if moves.is_move("ask.criteria", f.text) and any(True for _ in moves.finditer("ask.foreign_matter", f.text)):
         return True
@@ -125,12 +125,20 @@ def asks_support(text: str) -> bool:
     return any(not negated_before(text, m.start()) for m in moves.finditer("asks_support", text))
 
 
+RATE_ON_WINDOW = 6  # "按国家拨款的": how far before the input's words the 按 of this policy's rate stands
+
+
 def _asks_an_input_value(turn: Turn) -> bool:
     """How much a rule's input is (the prize money, the national allocation, the region's
     post-subsidy): another body's money, which this policy only matches or follows."""
     f = turn.frame
-    inputs = turn.catalogue.figures_for(f.named)  # "刚评上高企，奖金多少" asks Art. 15's award, no input
+    # "刚评上高企，奖金多少" asks Art. 15's award, no input; with nothing named, any rule's input
+    # ("自治区技术交易后补助是按合同额的百分之几给的")
+    inputs = turn.catalogue.figures_for(f.named) if f.named else [k for k, fig in turn.catalogue.figures.items()
+                                                                   if fig.paid_by_another]
+    # "按拨款多少比例补", "补助按研发投入的百分之几算": this policy's rate on the input, not the input
     return any(moves.is_move("asks_input_value", f.text[m.end():])
+               and not moves.is_move("rate_on_input", f.text[max(0, m.start() - RATE_ON_WINDOW):m.start()])
                for key in inputs for cue in turn.catalogue.figures[key].cue_patterns for m in cue.finditer(f.text))
 
 

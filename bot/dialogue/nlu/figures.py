@@ -134,7 +134,8 @@ def _excluded(text: str, mention: MoneyMention, figure) -> bool:
     after = _LEX.search("clause_end", text, mention.end)
     if after is not None:
         following = _clause(text, after.end(), after.end())
-        if not scan_money(following):
+        # "其中一个是在包头落地的" speaks of some of the items, not of this amount (see _excluded_count)
+        if not scan_money(following) and not _LEX.search("of_which_count", following):
             clause += following
     marks = [m for m in _LEX.finditer("clause_end", text[:mention.start])]
     if marks:
@@ -308,6 +309,16 @@ def _last_years(text: str, parts: list[FigureMention]) -> int | None:
     return last[-1] if len(last) == 1 else None
 
 
+def _excluded_count(text: str, figure) -> int:
+    """How many of N equal items a "其中N个…" clause rules out by the figure's exclusion."""
+    n = 0
+    for m in _LEX.finditer("of_which_count", text):
+        clause = _clause(text, m.start(), m.end())
+        if any(p.search(clause) for p in figure.exclude_patterns):
+            n += cn_or_int(m.group(1)) or 0
+    return n
+
+
 def _qualifying_parts(text: str, parts: list[FigureMention], figure) -> list[int]:
     """After 其中, the amounts said to be the part the figure counts ("服务总收入1500万，其中给非关联
     单位和创业团队提供开放共享服务的收入620万"): the total before them is not the figure."""
@@ -348,7 +359,8 @@ def _collect_values(text: str, catalogue: Catalogue, reading: FigureReading) -> 
             continue
         count = each_count(text)
         if len(values) == 1 and count:
-            values = values * count
+            count -= _excluded_count(text, figure)  # "4个项目每个900万，其中一个是在包头落地的"
+            values = values * max(count, 1)
             reading.itemised.add(key)
         elif figure.multiple:
             if len(values) > 1 and _revised(text) and not _LEX.search("item_marker", text):

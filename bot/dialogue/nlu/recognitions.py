@@ -51,6 +51,8 @@ class Detected:
     # mentions at an unpaid level beside paid mentions of the same thing ("得了市科技进步奖…听说
     # 自治区和国家的科技奖会等额奖励"): (start, end, object); their amounts are not the paid one's
     unpaid_spans: list[tuple[int, int, str]] = field(default_factory=list)
+    # how many of a recognition the asker has, when said ("两个自治区重点实验室"): trigger -> count
+    counts: dict[str, int] = field(default_factory=dict)
 
     def all_ids(self) -> list[str]:
         return self.triggers + [t for family in self.ambiguous.values() for t in family]
@@ -179,9 +181,27 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
     for t in set(detected.superseded) & set(detected.all_ids()):
         detected.drop(t)
         detected.spans.pop(t, None)
+    for t in detected.triggers:
+        n = max((_count_at(text, s, e) for s, e in detected.spans.get(t, [])), default=1)
+        if n > 1:
+            detected.counts[t] = n
     if org_type:
         detected.triggers = detected.for_org(catalogue, org_type)
     return detected
+
+
+_COUNT_WORDS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+                "two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def _count_at(text: str, start: int, end: int) -> int:
+    """How many of the thing mentioned at text[start:end] the message says there are."""
+    m = (_LEX.search("counted_before", text[max(0, start - levels.LEVEL_WINDOW_CJK - 4):start])
+         or _LEX.search("counted_total_after", text[end:]))
+    if not m:
+        return 1
+    token = next((g for g in m.groups() if g), "").lower()
+    return int(token) if token.isdigit() else _COUNT_WORDS.get(token, 1)
 
 
 def _bound_level(text: str, m: TriggerMatch, levels_of_thing: set[str]) -> str | None:
