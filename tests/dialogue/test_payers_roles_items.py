@@ -429,3 +429,29 @@ def test_the_part_taken_off_counts_after_all(engine):
     engine.turn("part", "学校仪器共享评价优良，去年共享服务收入300万，其中100万是关联单位的，补多少")
     reply = engine.turn("part", "财务说搞错了 那100万其实也是外单位的 全是非关联")
     assert amounts(reply) == [(21, 300000, "computed")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我们机构今年促成了三笔技术交易，实际成交额分别是500万、1200万和80万，前两个成果落在鄂尔多斯，80万那个落在包头了，能奖补多少",
+     [(27, 450000, "computed")]),
+    ("我们技术转移机构今年促成了5笔交易，其中3笔在鄂尔多斯落地转化，实际成交额500万、1200万、200万，另外2笔落在外省，各800万，今年奖补多少？",
+     [(27, 510000, "computed")]),
+])
+def test_an_item_named_again_as_landed_elsewhere_leaves_the_list(engine, text, expected):
+    assert amounts(engine.turn("s", text)) == expected
+
+
+def test_a_banner_amount_said_with_bare_tou_in_a_follow_up(engine):
+    engine.turn("tou", "旗里重点建设的新型研发机构，今年旗财政投了300万，市里补多少")
+    assert (26, 5000000, "computed") in amounts(engine.turn("tou", "明年旗里要是投800万呢"))
+
+
+@pytest.mark.parametrize("text, covered, article", [
+    ("Who do I contact about the subsidy for technology transfer agencies?", True, 27),
+    ("医院申报自治区卫健委的临床重点专科，有建设补助吗", False, None),
+])
+def test_more_wordings_of_things_in_and_out(engine, text, covered, article):
+    reply = engine.turn("s", text)
+    assert reply.covered is covered
+    if article:
+        assert reply.citations[0].article == article

@@ -135,7 +135,8 @@ def _excluded(text: str, mention: MoneyMention, figure) -> bool:
     if after is not None:
         following = _clause(text, after.end(), after.end())
         # "其中一个是在包头落地的" speaks of some of the items, not of this amount (see _excluded_count)
-        if not scan_money(following) and not _LEX.search("of_which_count", following):
+        if not scan_money(following) and not _LEX.search("of_which_count", following) and not _LEX.search(
+                "other_items", following):
             clause += following
     marks = [m for m in _LEX.finditer("clause_end", text[:mention.start])]
     if marks:
@@ -363,6 +364,14 @@ def _collect_values(text: str, catalogue: Catalogue, reading: FigureReading) -> 
             values = values * max(count, 1)
             reading.itemised.add(key)
         elif figure.multiple:
+            # "分别是500万、1200万和80万，…80万那个落在包头了": an item named again as ruled out
+            for fm in [*reading.excluded.get(key, []), *reading.unassigned]:
+                if (fm.value in values and len(values) > 1 and any(p.mention.start < fm.mention.start for p in parts)
+                        and _excluded(text, fm.mention, figure)):
+                    values.remove(fm.value)
+                    if fm in reading.unassigned:
+                        reading.unassigned.remove(fm)
+                        reading.excluded.setdefault(key, []).append(fm)
             if len(values) > 1 and _revised(text) and not _LEX.search("item_marker", text):
                 values = values[-1:]  # "合同登记额原来800万，后来实际成交额500万": one deal
             elif len(values) > 1:
