@@ -400,8 +400,12 @@ def test_a_count_said_after_or_in_english(engine, text):
     assert amounts(engine.turn("s", text)).count((24, 1000000, "fixed")) == 2
 
 
-def test_others_counted_are_still_not_the_askers(engine):
-    assert amounts(engine.turn("s", "园区里有国家高企23家，我们也刚认定为高企，奖多少")) == [(15, 300000, "fixed")]
+@pytest.mark.parametrize("text, expected", [
+    ("园区里有国家高企23家，我们也刚认定为高企，奖多少", [(15, 300000, "fixed")]),
+    ("我们有3家企业入驻的孵化器新认定为国家级，奖多少", [(5, 2000000, "fixed"), (5, 500000, "up_to")]),  # counts firms
+])
+def test_others_counted_are_still_not_the_askers(engine, text, expected):
+    assert amounts(engine.turn("s", text)) == expected
 
 
 def test_equal_items_less_the_ones_that_landed_elsewhere(engine):

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.dialogue.nlu.levels import negated_before
-from bot.dialogue.nlu.moves import CJK, cn_or_int
+from bot.dialogue.nlu.moves import CJK, ENGLISH_COUNTS, cn_or_int
 from calculators.catalogue import Catalogue
 from calculators.grammar import lexicon
 from calculators.money import AmountError, MoneyMention, parse_amount, scan_money
@@ -53,7 +53,6 @@ DENIED_WINDOW = 12
 EACH_COUNT_MAX = 50
 
 _LEX = lexicon()
-_ENGLISH_COUNTS = {w: i for i, w in enumerate("two three four five six seven eight nine ten".split(), start=2)}
 
 
 @dataclass(frozen=True)
@@ -186,7 +185,7 @@ def each_count(text: str) -> int | None:
         count = cn_or_int(m.group(1))
     else:
         word = m.group(2).lower()
-        count = _ENGLISH_COUNTS.get(word) or (int(word) if word.isdigit() else None)
+        count = ENGLISH_COUNTS.get(word) or (int(word) if word.isdigit() else None)
     return count if count and 1 < count <= EACH_COUNT_MAX else None
 
 
@@ -195,7 +194,7 @@ def _stated_count(text: str) -> int | None:
     if not m:
         return None
     token = m.group(1) or m.group(2) or ""
-    return cn_or_int(token) or _ENGLISH_COUNTS.get(token.lower())
+    return cn_or_int(token) or ENGLISH_COUNTS.get(token.lower())
 
 
 def read_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> FigureReading:

@@ -28,6 +28,14 @@ def finditer(name: str, text: str):
     return _LEX.finditer(name, text)
 
 
+ENGLISH_COUNTS = {w: i for i, w in enumerate("two three four five six seven eight nine ten".split(), start=2)}
+
+
+def count_of(token: str) -> int | None:
+    """'3', '三', '两', 'three' -> the number (None if it is none)."""
+    return ENGLISH_COUNTS.get(token.lower()) or cn_or_int(token)
+
+
 def cn_or_int(token: str) -> int | None:
     """'15', '十五', '两' -> the number (None if it is none)."""
     if token.isdigit():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.dialogue.nlu import issuers, levels
+from bot.dialogue.nlu import issuers, levels, moves
 from calculators.catalogue import Catalogue
 from calculators.grammar import lexicon
 
@@ -190,18 +190,13 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
     return detected
 
 
-_COUNT_WORDS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
-                "two": 2, "three": 3, "four": 4, "five": 5}
-
-
 def _count_at(text: str, start: int, end: int) -> int:
     """How many of the thing mentioned at text[start:end] the message says there are."""
     m = (_LEX.search("counted_before", text[max(0, start - levels.LEVEL_WINDOW_CJK - 4):start])
          or _LEX.search("counted_total_after", text[end:]))
     if not m:
         return 1
-    token = next((g for g in m.groups() if g), "").lower()
-    return int(token) if token.isdigit() else _COUNT_WORDS.get(token, 1)
+    return moves.count_of(next((g for g in m.groups() if g), "")) or 1
 
 
 def _bound_level(text: str, m: TriggerMatch, levels_of_thing: set[str]) -> str | None:
