@@ -77,13 +77,13 @@ def per_item(benefits, state: SessionState, catalogue, *, asked: bool) -> list:
         entry = catalogue.entry(b.id)
         key = entry.figure
         values = state.figures.get(key) if key else None
-        split = asked or key in state.figures_apart
-        if split and b.basis == "computed" and catalogue.figures[key].multiple if key else False:
-            if isinstance(values, list | tuple) and len(values) > 1:
-                items = [apply_rule(entry, {**state.figures, key: [v]}, catalogue) for v in values]
-                if all(items) and sum(i.amount_yuan for i in items) == b.amount_yuan:
-                    out += [numbered(i, n) for n, i in enumerate(items, 1)]
-                    continue
+        listed = (key is not None and catalogue.figures[key].multiple and b.basis == "computed"
+                  and (asked or key in state.figures_apart) and isinstance(values, list | tuple) and len(values) > 1)
+        if listed:
+            items = [apply_rule(entry, {**state.figures, key: [v]}, catalogue) for v in values]
+            if all(items) and sum(i.amount_yuan for i in items) == b.amount_yuan:  # the yearly cap did not bind
+                out += [numbered(i, n) for n, i in enumerate(items, 1)]
+                continue
         out.append(b)
     return out
 
@@ -108,8 +108,8 @@ def single_item(benefits, text: str, catalogue) -> list:
     out = []
     for b in benefits:
         entry = catalogue.entry(b.id)
-        capped = one_item_cap(entry, catalogue) if b.basis == "up_to" and entry.figure and catalogue.figures[
-            entry.figure].multiple else None
+        per_item_figure = entry.figure is not None and catalogue.figures[entry.figure].multiple
+        capped = one_item_cap(entry, catalogue) if b.basis == "up_to" and per_item_figure else None
         out.append(capped or b)
     return out
 
