@@ -440,6 +440,14 @@ class Catalogue(_Frozen):
         """The levels a thing (a trigger's object: 众创空间, 科技领军企业) is paid at."""
         return {t.level for t in self.triggers.values() if t.object == obj}
 
+    def recognised_levels(self, obj: str) -> set[str] | None:
+        """The levels whose recognition of a thing the policy pays (科学技术奖: 国家、自治区), or None
+        for a thing without levels (研发投入): no level can be unpaid for it."""
+        things = [t for t in self.triggers.values() if t.object == obj]
+        if any(not t.recognised_at for t in things):
+            return None
+        return {lv for t in things for lv in t.recognised_at}
+
     def entries_for_clause(self, clause_id: str) -> list[Entry]:
         return [e for e in self.entries if e.clause == clause_id]
 

@@ -176,8 +176,9 @@ def asks_for_benefit(tokenizer, masked: str) -> bool:
 
 # The asking words of _ASKS without punctuation and sentence-final particles: where the question
 # itself stands.
-_ASK_WORDS = re.compile(r"请问|能不能|能否|可不可以|是否|多少|怎么|如何|哪|什么|啥|咋|几|有没有"
-                        r"|(?:能|可以|会|给|补|奖|算|行)不(?:能|可以|会|给|补|奖|算|行)")
+ASK_WORDS = (r"请问|能不能|能否|可不可以|是否|多少|怎么|如何|哪|什么|啥|咋|几|有没有"
+             r"|(?:能|可以|会|给|补|奖|算|行)不(?:能|可以|会|给|补|奖|算|行)")
+_ASK_WORDS = re.compile(ASK_WORDS)
 _PARTICLE = re.compile(r"[吗呢么]")
 FOREIGN_LEAD_MAX = 12  # characters from an asking word to the foreign benefit it asks about
 
@@ -241,10 +242,9 @@ LONG_MESSAGE = 80  # characters from which a message is read as context plus que
 _SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]?")
 # the asking words of corpus/lexicon.yaml's question class that mark a sentence as the question,
 # spelled out so the query path reads no YAML; tests/retrieval/test_situations.py checks that
-# every example of that class is read as asking
-_ASKS = re.compile(r"[?？]|请问|吗|能不能|能否|可不可以|是否|多少|怎么|如何|哪|什么|啥|咋|几|有没有|呢$"
-                   r"|(?:能|可以|会|给|补|奖|算|行)不(?:能|可以|会|给|补|奖|算|行)|不$"
-                   r"|\bhow\b|\bwhat\b|\bwhich\b|\bcan\b|\bwhen\b|\bwho\b")
+# every example of that class is read as asking (ASK_WORDS, plus the question mark, sentence-final
+# particles and English question words)
+_ASKS = re.compile(rf"[?？]|吗|呢$|不$|{ASK_WORDS}|\bhow\b|\bwhat\b|\bwhich\b|\bcan\b|\bwhen\b|\bwho\b")
 
 
 def asking_part(text: str) -> str:

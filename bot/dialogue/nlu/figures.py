@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.dialogue.nlu.levels import negated_before
-from bot.dialogue.nlu.moves import CJK, ENGLISH_COUNTS, cn_or_int
+from bot.dialogue.nlu.moves import CJK, ENGLISH_COUNTS, clause_around, cn_or_int
 from calculators.catalogue import Catalogue
 from calculators.grammar import lexicon
 from calculators.money import AmountError, MoneyMention, parse_amount, scan_money
@@ -106,11 +106,7 @@ def _cue_spans(text: str, catalogue: Catalogue) -> list[tuple[int, int, str]]:
     return [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0] for o in spans)]
 
 
-def _clause(text: str, start: int, end: int) -> str:
-    """The clause around [start, end): from the clause mark before it to the one after it."""
-    marks = [m.end() for m in _LEX.finditer("clause_end", text[:start])]
-    after = _LEX.search("clause_end", text, end)
-    return text[marks[-1] if marks else 0: after.start() if after else len(text)]
+_clause = clause_around  # the clause around [start, end)
 
 
 def sentence_break(text: str, start: int, end: int) -> bool:

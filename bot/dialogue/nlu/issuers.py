@@ -24,7 +24,7 @@ def foreign_issuer(text: str, start: int, end: int, *, places: bool = True) -> s
     """The body not meant by the policy that issued the thing mentioned at text[start:end], as
     written, or None. `places=False` ignores other provinces and cities (the thing is elsewhere
     by nature, or only the state recognises it, so a province's name says where it was done)."""
-    lo = levels._clause_start(text, start, ISSUER_WINDOW)
+    lo = levels.clause_start(text, start, ISSUER_WINDOW)
     found = _LEX.search("issuer_before", text[lo:start])
     if found is None:
         found = _LEX.search("issuer_after", text[end:])

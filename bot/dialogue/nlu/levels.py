@@ -50,7 +50,7 @@ def corrected_level(text: str) -> str | None:
     return max(named)[1] if named else None
 
 
-def _clause_start(text: str, start: int, window: int) -> int:
+def clause_start(text: str, start: int, window: int) -> int:
     """Where the clause of the mention at `start` begins: a level word does not reach across the
     lexicon's level_break words (，。；、和及与)."""
     lo = max(0, start - window)
@@ -61,7 +61,7 @@ def _clause_start(text: str, start: int, window: int) -> int:
 def level_before(text: str, start: int, end: int) -> tuple[str, int] | None:
     """The level word closest before a mention in its clause: (level, position of the word)."""
     window = LEVEL_WINDOW_CJK if CJK.search(text, max(0, start - 2), start or 1) else LEVEL_WINDOW_LATIN
-    lo = _clause_start(text, start, window)
+    lo = clause_start(text, start, window)
     best = None
     for ws, _we, level in level_words(text[lo:end]):
         if lo + ws < start + (end - start) and (best is None or lo + ws > best[1]):

@@ -109,8 +109,8 @@ def only_asks(text: str) -> bool:
 
 def clause_around(text: str, start: int, end: int) -> str:
     """The clause text[start:end] stands in, from the punctuation before it to the one after."""
-    marks = [m.end() for m in _LEX.finditer("level_break_clause", text[:start])]
-    after = _LEX.search("level_break_clause", text, end)
+    marks = [m.end() for m in _LEX.finditer("clause_end", text[:start])]
+    after = _LEX.search("clause_end", text, end)
     return text[marks[-1] if marks else 0:after.start() if after else len(text)]
 
 

@@ -246,11 +246,9 @@ def _said(text: str, m: TriggerMatch, obj: str) -> str:
 def _unpaid_level(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> str | None:
     """The one level every mention of a thing is bound to, when none of the items whose cues
     the mentions match is paid at that level (a thing without levels, ``level: none``, never is)."""
-    obj = catalogue.triggers[ms[0].trigger].object
-    things = [t for t in catalogue.triggers.values() if t.object == obj]
-    if any(not t.recognised_at for t in things):  # a thing without levels (研发投入) never is
+    levels_of_thing = catalogue.recognised_levels(catalogue.triggers[ms[0].trigger].object)
+    if levels_of_thing is None:  # a thing without levels (研发投入) never is
         return None
-    levels_of_thing = {lv for t in things for lv in t.recognised_at}  # 科学技术奖: 国家、自治区
     paid = {lv for m in ms for lv in catalogue.triggers[m.trigger].recognised_at}
     # mentions without a level of their own ("那个众创空间…认定为市级众创空间") take the one said
     bound = {_bound_level(text, m, levels_of_thing) for m in ms} - {None}
@@ -264,7 +262,7 @@ def _foreign_issuer(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> 
     it (nlu/issuers.py). Another province counts only for things the region or the city
     recognises: "广东认定的高企" is still a national 高企."""
     triggers = [catalogue.triggers[m.trigger] for m in ms]
-    recognised = {lv for t in catalogue.triggers.values() if t.object == triggers[0].object for lv in t.recognised_at}
+    recognised = catalogue.recognised_levels(triggers[0].object)
     if not recognised:
         return None
     places = bool(recognised & {"region", "city"}) and not any(t.located_elsewhere for t in triggers)
@@ -275,10 +273,9 @@ def _foreign_issuer(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> 
 def _unpaid_mentions(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> list[tuple[int, int, str]]:
     """The mentions of a thing bound to a level it is not paid at, when others of its mentions are."""
     obj = catalogue.triggers[ms[0].trigger].object
-    things = [t for t in catalogue.triggers.values() if t.object == obj]
-    if len(ms) < 2 or any(not t.recognised_at for t in things):
+    levels_of_thing = catalogue.recognised_levels(obj)
+    if len(ms) < 2 or levels_of_thing is None:
         return []
-    levels_of_thing = {lv for t in things for lv in t.recognised_at}
     paid = {lv for m in ms for lv in catalogue.triggers[m.trigger].recognised_at}
     out = []
     for m in ms:
