@@ -6,6 +6,12 @@ one Benefit (rules.apply_rule; one per item when a single-value figure is given 
 items, rules.apply_rule_items), in article order, or — when its amount depends on a figure the
 profile lacks and the text sets no cap — one PendingItem.
 
+How many things the asker has reshapes the list (Profile fields, in this order):
+    trigger_figures  a recognition with figures of its own is evaluated with them, apart
+    itemised         a per-item figure's items one by one ("（第1项）"), unless the yearly cap binds
+    one_item         a single item without its figure: the per-item cap (rules.one_item_cap)
+    counts           n of a one-time fixed/capped recognition: n benefits ("（第2项）")
+
 Totals (documented decision, same buckets the reply composer uses):
     one_time_yuan / per_year_yuan          确定金额: fixed + computed + at_least (floors count at
                                            the floor, i.e. "至少"); one_time includes per_project,
@@ -24,11 +30,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from calculators.catalogue import Catalogue, load_catalogue
 from calculators.models import Benefit, Period, Profile
-from calculators.rules import apply_rule_items, figure_values
+from calculators.rules import apply_rule, apply_rule_items, figure_values, numbered, one_item_cap
 
 ONE_TIME_PERIODS = ("one_time", "per_project")
 PER_YEAR_PERIODS = ("per_year", "per_person_per_year")
@@ -88,6 +94,16 @@ def _check(profile: Profile, catalogue: Catalogue) -> None:
             figure_values(key, value, catalogue.figures[key].multiple or isinstance(value, tuple))
         except ValueError as exc:
             raise ProfileError(str(exc)) from None
+    for tid, own in profile.trigger_figures.items():
+        if tid not in catalogue.triggers:
+            raise ProfileError(f"trigger_figures: unknown trigger {tid!r}")
+        _check(Profile(figures=own), catalogue)
+    for tid, n in profile.counts.items():
+        if tid not in catalogue.triggers or isinstance(n, bool) or n < 1:
+            raise ProfileError(f"counts: {tid!r}: {n!r} — a known trigger id and a whole number ≥ 1")
+    for key in profile.itemised:
+        if key not in catalogue.figures:  # a single-value figure's list is itemised anyway
+            raise ProfileError(f"itemised: unknown figure {key!r}")
 
 
 def _applies(entry_triggers: tuple[str, ...], profile: Profile, catalogue: Catalogue) -> bool:
@@ -124,9 +140,83 @@ def _each_trigger(entry, items: list[Benefit], profile: Profile, catalogue: Cata
 
 
 def evaluate(profile: Profile, catalogue: Catalogue | None = None) -> Report:
-    """Every money item the profile's triggers open, with amounts from its figures."""
+    """Every money item the profile's triggers open, with amounts from its figures, one benefit
+    per thing or item the profile says it has (see the module docstring)."""
     catalogue = catalogue or load_catalogue()
     _check(profile, catalogue)
+    result = _evaluate_apart(profile, catalogue)
+    benefits = _itemised(result.benefits, profile, catalogue)
+    benefits = _one_item(benefits, profile, catalogue)
+    benefits = _counted(benefits, profile, catalogue)
+    return result.model_copy(update={"benefits": benefits, "totals": totals_of(benefits)})
+
+
+def _evaluate_apart(profile: Profile, catalogue: Catalogue) -> Report:
+    """Recognitions with figures of their own each evaluated with them, the rest together; one
+    report in catalogue order."""
+    bound = [t for t in profile.triggers if profile.trigger_figures.get(t)]
+    if not bound:
+        return _evaluate_together(profile, catalogue)
+    common = [t for t in profile.triggers if t not in bound]
+    parts = [profile.model_copy(update={"triggers": tuple(common)})] if common else []
+    parts += [profile.model_copy(update={"triggers": (t,), "figures": {**profile.figures, **profile.trigger_figures[t]}})
+              for t in bound]
+    reports = [_evaluate_together(part, catalogue) for part in parts]
+    if len(reports) == 1:
+        return reports[0]
+    order = {e.id: i for i, e in enumerate(catalogue.entries)}
+    benefits = sorted((b for r in reports for b in r.benefits), key=lambda b: order.get(b.id, 0))
+    missing = list(dict.fromkeys(k for r in reports for k in r.missing_figures))
+    return Report(benefits=benefits, pending=[p for r in reports for p in r.pending], missing_figures=missing,
+                  asks=[catalogue.figures[k].ask for k in missing], totals=totals_of(benefits),
+                  departments=list(dict.fromkeys(d for r in reports for d in r.departments)))
+
+
+def _itemised(benefits: list[Benefit], profile: Profile, catalogue: Catalogue) -> list[Benefit]:
+    """Each item of an itemised per-item figure as its own benefit (three deals, three amounts),
+    when the yearly cap does not bind; a binding cap is one sum and stays one."""
+    out = []
+    for b in benefits:
+        entry = catalogue.entry(b.id)
+        key = entry.figure
+        values = profile.figures.get(key) if key in profile.itemised else None
+        if b.basis == "computed" and isinstance(values, list | tuple) and len(values) > 1:
+            items = [apply_rule(entry, {**profile.figures, key: [v]}, catalogue) for v in values]
+            if all(items) and sum(i.amount_yuan for i in items) == b.amount_yuan:
+                out += [numbered(i, n) for n, i in enumerate(items, 1)]
+                continue
+        out.append(b)
+    return out
+
+
+def _one_item(benefits: list[Benefit], profile: Profile, catalogue: Catalogue) -> list[Benefit]:
+    """One item and its figure not given: the per-item cap instead of the yearly one."""
+    if not profile.one_item:
+        return benefits
+    out = []
+    for b in benefits:
+        entry = catalogue.entry(b.id)
+        per_item_figure = entry.figure is not None and catalogue.figures[entry.figure].multiple
+        capped = one_item_cap(entry, catalogue) if b.basis == "up_to" and per_item_figure else None
+        out.append(capped or b)
+    return out
+
+
+def _counted(benefits: list[Benefit], profile: Profile, catalogue: Catalogue) -> list[Benefit]:
+    """A one-time fixed or capped item of a recognition the asker has n of: n benefits."""
+    out = []
+    for b in benefits:
+        entry = catalogue.entry(b.id)
+        n = profile.counts.get(entry.trigger, 1)
+        if n > 1 and b.basis in ("fixed", "up_to") and entry.period == "one_time" and entry.trigger in profile.triggers:
+            out += [numbered(b, i) for i in range(1, n + 1)]
+        else:
+            out.append(b)
+    return out
+
+
+def _evaluate_together(profile: Profile, catalogue: Catalogue) -> Report:
+    """Every money item the profile's triggers open, with amounts from its (common) figures."""
     benefits: list[Benefit] = []
     pending: list[PendingItem] = []
     missing: list[str] = []
@@ -214,18 +304,19 @@ def _figure(key: str, value: Any, multiple: bool) -> int | tuple[int, ...]:
 
 def profile_from_json(data: Mapping[str, Any], catalogue: Catalogue | None = None) -> Profile:
     """A Profile from JSON-like data: {"org_type": "enterprise" | "企业", "triggers": [ids or
-    labels], "figures": {key: int yuan | "1200万元" | [..] for per-item figures}}.
+    labels], "figures": {key: int yuan | "1200万元" | [..] for per-item figures}}, and optionally
+    "trigger_figures": {trigger: {key: amount}}, "counts": {trigger: n}, "itemised": [figure keys],
+    "one_item": true (see Profile).
 
     Strings are parsed with calculators.money.parse_amount. Raises ProfileError on anything
     unknown or unparsable, naming the key."""
     catalogue = catalogue or load_catalogue()
     if not isinstance(data, Mapping):
         raise ProfileError("a profile is a JSON object with org_type, triggers and figures")
-    extra = set(data) - {"org_type", "triggers", "figures"}
+    keys = ("org_type", "triggers", "figures", "trigger_figures", "counts", "itemised", "one_item")
+    extra = set(data) - set(keys)
     if extra:
-        raise ProfileError(
-            f"unknown profile key(s): {', '.join(sorted(extra))}; use org_type, triggers, figures"
-        )
+        raise ProfileError(f"unknown profile key(s): {', '.join(sorted(extra))}; use {', '.join(keys)}")
 
     org_type = data.get("org_type")
     if org_type is not None:
@@ -250,7 +341,31 @@ def profile_from_json(data: Mapping[str, Any], catalogue: Catalogue | None = Non
         if tid not in triggers:
             triggers.append(tid)
 
-    raw_figures = data.get("figures")
+    figures = _figures_from_json(data.get("figures"), catalogue)
+    by_id = {tid: tid for tid in catalogue.triggers} | by_trigger_label
+    raw_own = data.get("trigger_figures") or {}
+    raw_counts = data.get("counts") or {}
+    if not isinstance(raw_own, Mapping) or not isinstance(raw_counts, Mapping):
+        raise ProfileError("trigger_figures and counts are objects keyed by trigger id")
+    unknown = [t for t in (*raw_own, *raw_counts) if t not in by_id]
+    if unknown:
+        raise ProfileError(f"unknown trigger {unknown[0]!r} (see triggers: in benefits.yaml)")
+    own = {by_id[t]: _figures_from_json(v, catalogue) for t, v in raw_own.items()}
+    counts = {by_id[t]: n for t, n in raw_counts.items()}
+    itemised = data.get("itemised") or []
+    one_item = data.get("one_item", False)
+    if isinstance(itemised, str) or not isinstance(itemised, list | tuple) or not isinstance(one_item, bool):
+        raise ProfileError("itemised is a list of figure keys; one_item is true or false")
+    try:
+        profile = Profile(org_type=org_type, triggers=tuple(triggers), figures=figures, trigger_figures=own,
+                          counts=counts, itemised=tuple(itemised), one_item=one_item)
+    except ValidationError:
+        raise ProfileError("counts are whole numbers; itemised lists figure keys") from None
+    _check(profile, catalogue)  # counts ≥ 1, itemised figures known
+    return profile
+
+
+def _figures_from_json(raw_figures: Any, catalogue: Catalogue) -> dict[str, int | tuple[int, ...]]:
     if raw_figures is None:
         raw_figures = {}
     if not isinstance(raw_figures, Mapping):
@@ -265,5 +380,4 @@ def profile_from_json(data: Mapping[str, Any], catalogue: Catalogue | None = Non
         for v in figures[key] if isinstance(figures[key], tuple) else (figures[key],):
             if v < 0:
                 raise ProfileError(f"figure {key}: amount {v} is negative")
-
-    return Profile(org_type=org_type, triggers=tuple(triggers), figures=figures)
+    return figures

@@ -16,7 +16,6 @@ from bot.dialogue.turn import Decision
 from calculators.evaluate import Report, evaluate, totals_of
 from calculators.grammar import lexicon
 from calculators.models import Profile
-from calculators.rules import apply_rule, numbered, one_item_cap
 
 
 def citation(knowledge, article: int, clause: str, quote: str) -> Citation:
@@ -28,29 +27,22 @@ def first_clause_citation(knowledge, article: int) -> Citation:
     return citation(knowledge, article, clause.id, clause.text)
 
 
-def profile_of(state: SessionState, triggers, *, final: bool) -> Profile:
-    return Profile(org_type=state.org_type if final else None, triggers=tuple(triggers), figures=dict(state.figures))
+def profile_of(state: SessionState, triggers, catalogue, *, final: bool, asks_each: bool = False,
+               one_item: bool = False) -> Profile:
+    """The session's facts as the calculators' Profile: how many of each thing (trigger_counts),
+    figures of one recognition (trigger_figures), per-item figures listed one by one when asked
+    per item (每个/分别) or told apart, a single item said (促成了一个项目)."""
+    per_item_figures = [key for key, figure in catalogue.figures.items() if figure.multiple]
+    itemised = per_item_figures if asks_each else [key for key in state.figures_apart if key in per_item_figures]
+    return Profile(org_type=state.org_type if final else None, triggers=tuple(triggers), figures=dict(state.figures),
+                   trigger_figures={t: dict(fs) for t, fs in state.trigger_figures.items() if t in triggers and fs},
+                   counts=dict(state.trigger_counts), itemised=tuple(itemised), one_item=one_item)
 
 
-def evaluate_session(state: SessionState, triggers, catalogue, *, final: bool) -> Report:
-    """evaluate() for the session: recognitions with figures of their own (trigger_figures) are
-    evaluated each with its own, the rest together; one report in article order."""
-    bound = [t for t in triggers if state.trigger_figures.get(t)]
-    common = [t for t in triggers if t not in bound]
-    reports = [evaluate(profile_of(state, common, final=final), catalogue)] if common or not bound else []
-    for trigger in bound:
-        own = Profile(org_type=state.org_type if final else None, triggers=(trigger,),
-                      figures={**state.figures, **state.trigger_figures[trigger]})
-        reports.append(evaluate(own, catalogue))
-    if len(reports) == 1:
-        return reports[0]
-    order = {e.id: i for i, e in enumerate(catalogue.entries)}
-    benefits = sorted((b for r in reports for b in r.benefits), key=lambda b: order.get(b.id, 0))
-    pending = [p for r in reports for p in r.pending]
-    missing = list(dict.fromkeys(k for r in reports for k in r.missing_figures))
-    departments = list(dict.fromkeys(d for r in reports for d in r.departments))
-    return Report(benefits=benefits, pending=pending, missing_figures=missing,
-                  asks=[catalogue.figures[k].ask for k in missing], totals=totals_of(benefits), departments=departments)
+def evaluate_session(state: SessionState, triggers, catalogue, *, final: bool, asks_each: bool = False,
+                     one_item: bool = False) -> Report:
+    return evaluate(profile_of(state, triggers, catalogue, final=final, asks_each=asks_each, one_item=one_item),
+                    catalogue)
 
 
 def _without_denied_conditions(result: Report, denied: frozenset[str], catalogue):
@@ -68,52 +60,6 @@ def _without_denied_conditions(result: Report, denied: frozenset[str], catalogue
     return result.model_copy(update={"benefits": benefits, "pending": pending, "totals": totals_of(benefits)}), unmet
 
 
-def per_item(benefits, state: SessionState, catalogue, *, asked: bool) -> list:
-    """Each item of a per-item figure as its own benefit ("每个项目奖多少": three deals, three
-    amounts; or deals told one message at a time), when the yearly cap does not bind; a binding
-    cap is one sum and stays one."""
-    out = []
-    for b in benefits:
-        entry = catalogue.entry(b.id)
-        key = entry.figure
-        values = state.figures.get(key) if key else None
-        listed = (key is not None and catalogue.figures[key].multiple and b.basis == "computed"
-                  and (asked or key in state.figures_apart) and isinstance(values, list | tuple) and len(values) > 1)
-        if listed:
-            items = [apply_rule(entry, {**state.figures, key: [v]}, catalogue) for v in values]
-            if all(items) and sum(i.amount_yuan for i in items) == b.amount_yuan:  # the yearly cap did not bind
-                out += [numbered(i, n) for n, i in enumerate(items, 1)]
-                continue
-        out.append(b)
-    return out
-
-
-def counted(benefits, state: SessionState, catalogue) -> list:
-    """A one-time sum of a recognition the asker has several of ("两个自治区重点实验室"): one each."""
-    out = []
-    for b in benefits:
-        entry = catalogue.entry(b.id)
-        n = state.trigger_counts.get(entry.trigger, 1)
-        if n > 1 and b.basis in ("fixed", "up_to") and entry.period == "one_time" and entry.trigger in state.triggers:
-            out += [numbered(b, i) for i in range(1, n + 1)]
-        else:
-            out.append(b)
-    return out
-
-
-def single_item(benefits, text: str, catalogue) -> list:
-    """One item said ("促成了一个技术成果落地") and its figure not given: the per-item cap."""
-    if not lexicon().search("one_item", text):
-        return benefits
-    out = []
-    for b in benefits:
-        entry = catalogue.entry(b.id)
-        per_item_figure = entry.figure is not None and catalogue.figures[entry.figure].multiple
-        capped = one_item_cap(entry, catalogue) if b.basis == "up_to" and per_item_figure else None
-        out.append(capped or b)
-    return out
-
-
 def alternatives(catalogue, triggers) -> bool:
     """Two levels of one thing (国家级/自治区级众创空间) among the triggers shown."""
     levels: dict[str, set[str]] = {}
@@ -129,13 +75,12 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
     the caller asks besides (a level); figure asks follow them."""
     k = turn.knowledge
     catalogue = k.catalogue
-    result = evaluate_session(state, triggers, catalogue, final=final)
+    text = turn.frame.text
+    result = evaluate_session(state, triggers, catalogue, final=final, asks_each=bool(lexicon().search("asks_each", text)),
+                              one_item=bool(lexicon().search("one_item", text)))
     result, unmet = _without_denied_conditions(result, turn.frame.denied_conditions, catalogue)
     notes = (*notes, *(say("condition_unmet", item=catalogue.entry(eid).item, condition=cond) for eid, cond in unmet))
     benefits = list(result.benefits)
-    benefits = per_item(benefits, state, catalogue, asked=bool(lexicon().search("asks_each", turn.frame.text)))
-    benefits = single_item(benefits, turn.frame.text, catalogue)
-    benefits = counted(benefits, state, catalogue)
     if primary is not None:  # the article the question is about leads; the rest keep article order
         benefits.sort(key=lambda b: b.article != primary)
     missing = tuple(key for key in result.missing_figures if key not in state.skipped)

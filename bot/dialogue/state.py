@@ -76,11 +76,17 @@ class SessionState(_Frozen):
     turns: int = 0
 
     def profile_dict(self) -> dict:
-        return {
-            "org_type": self.org_type,
-            "triggers": list(self.triggers),
-            "figures": {k: list(v) if isinstance(v, tuple) else v for k, v in self.figures.items()},
-        }
+        """The reply's `profile`: the keys of calculators' profile JSON (`policybot benefits`), the
+        counting ones only when something is counted."""
+        def plain(figures):
+            return {k: list(v) if isinstance(v, tuple) else v for k, v in figures.items()}
+        profile = {"org_type": self.org_type, "triggers": list(self.triggers), "figures": plain(self.figures)}
+        own = {t: plain(fs) for t, fs in self.trigger_figures.items() if fs}
+        counted = {t: n for t, n in self.trigger_counts.items() if n > 1}
+        for key, value in (("trigger_figures", own), ("counts", counted), ("itemised", list(self.figures_apart))):
+            if value:
+                profile[key] = value
+        return profile
 
 
 # --- events ------------------------------------------------------------------------------------

@@ -266,3 +266,75 @@ def test_a_single_value_figure_given_for_several_items_pays_each_item_capped():
     assert [amount for _, amount in items] == [600_000, 1_000_000]
     assert report.totals.one_time_yuan == 1_600_000
     assert report.benefits[0].formula.startswith("第1项：")
+
+
+# --- how many things the asker has (Profile.counts / itemised / one_item / trigger_figures) ------
+
+
+def _amounts(report) -> list[tuple[str, int, str]]:
+    return [(b.id, b.amount_yuan, b.basis) for b in report.benefits]
+
+
+def test_counts_give_one_benefit_per_thing_for_one_time_items_only():
+    two_labs = Profile(triggers=("region_makerspace", "incubation_carrier"),
+                       counts={"region_makerspace": 2, "incubation_carrier": 2})
+    report = evaluate(two_labs, CAT)
+    ids = [b.id for b in report.benefits]
+    assert ids.count("region_makerspace") == 2  # one-time, fixed: once per thing
+    assert ids.count("incubation_carrier_operation") == 1  # a yearly cap is not multiplied
+    assert [b.item for b in report.benefits if b.id == "region_makerspace"][1].endswith("（第2项）")
+    one = evaluate(Profile(triggers=("region_makerspace",)), CAT)
+    assert report.totals.one_time_yuan == 2 * one.totals.one_time_yuan
+
+
+def test_itemised_deals_are_listed_while_the_yearly_cap_does_not_bind():
+    deals = {"deal_amounts": (5_000_000, 8_000_000)}
+    summed = evaluate(Profile(triggers=("tech_transfer_deals",), figures=deals), CAT)
+    assert _amounts(summed) == [("tech_transfer_deal_award", 390_000, "computed")]
+    listed = evaluate(Profile(triggers=("tech_transfer_deals",), figures=deals, itemised=("deal_amounts",)), CAT)
+    assert _amounts(listed) == [("tech_transfer_deal_award", 150_000, "computed"),
+                                ("tech_transfer_deal_award", 240_000, "computed")]
+    assert listed.totals == summed.totals
+    many = {"deal_amounts": (10_000_000,) * 5}  # 5 × 30万 = 150万 > 100万 a year: one capped sum
+    capped = evaluate(Profile(triggers=("tech_transfer_deals",), figures=many, itemised=("deal_amounts",)), CAT)
+    assert _amounts(capped) == [("tech_transfer_deal_award", 1_000_000, "computed")]
+
+
+def test_one_item_without_its_figure_is_the_per_item_cap():
+    yearly = evaluate(Profile(triggers=("tech_transfer_deals",)), CAT)
+    assert _amounts(yearly) == [("tech_transfer_deal_award", 1_000_000, "up_to")]
+    one = evaluate(Profile(triggers=("tech_transfer_deals",), one_item=True), CAT)
+    assert _amounts(one) == [("tech_transfer_deal_award", 300_000, "up_to")]
+
+
+def test_trigger_figures_evaluate_a_recognition_with_its_own_figures():
+    own = Profile(triggers=("first_set_national", "first_set_region"),
+                  trigger_figures={"first_set_national": {"unit_price": 2_000_000},
+                                   "first_set_region": {"unit_price": 1_000_000}})
+    assert _amounts(evaluate(own, CAT)) == [("first_set_national_award", 600_000, "computed"),
+                                            ("first_set_region_award", 300_000, "computed")]
+
+
+def test_profile_from_json_reads_the_counting_keys():
+    profile = profile_from_json({"triggers": ["tech_transfer_deals", "region_makerspace"],
+                                 "figures": {"deal_amounts": ["500万", "800万"]},
+                                 "counts": {"region_makerspace": 2}, "itemised": ["deal_amounts"],
+                                 "trigger_figures": {}, "one_item": False}, CAT)
+    assert profile.counts == {"region_makerspace": 2} and profile.itemised == ("deal_amounts",)
+    ids = [b.id for b in evaluate(profile, CAT).benefits]
+    assert ids.count("region_makerspace") == 2 and ids.count("tech_transfer_deal_award") == 2
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"counts": {"nope": 2}}, "unknown trigger"),
+    ({"triggers": ["region_makerspace"], "counts": {"region_makerspace": 0}}, "whole number"),
+    ({"counts": {"region_makerspace": "两"}}, "whole numbers"),
+    ({"itemised": ["nope"]}, "unknown figure"),
+    ({"itemised": "deal_amounts"}, "itemised is a list"),
+    ({"one_item": "yes"}, "one_item is true or false"),
+    ({"trigger_figures": {"first_set_region": {"unit_price": -5}}}, "negative"),
+])
+def test_profile_from_json_rejects_bad_counting_keys(data, message):
+    with pytest.raises(ProfileError, match=message):
+        profile_from_json(data, CAT)
+

@@ -404,3 +404,23 @@ def test_not_covered(engine, kind, text):
     reply = engine.turn("s", text)
     assert_contract(reply)
     assert reply.covered is False, kind
+
+
+def test_a_reply_profile_is_a_profile_the_calculators_read():
+    import json
+
+    from bot.dialogue.state import SessionState
+    from calculators.catalogue import load_catalogue
+    from calculators.evaluate import evaluate, profile_from_json
+
+    CAT = load_catalogue()
+    state = SessionState(triggers=("region_makerspace", "first_set_region", "tech_transfer_deals"),
+                         figures={"deal_amounts": (5_000_000, 8_000_000)},
+                         trigger_figures={"first_set_region": {"unit_price": 1_000_000}},
+                         trigger_counts={"region_makerspace": 2}, figures_apart=("deal_amounts",))
+    data = json.loads(json.dumps(state.profile_dict()))
+    assert {"trigger_figures", "counts", "itemised"} <= set(data)
+    report = evaluate(profile_from_json(data, CAT), CAT)
+    assert [b.amount_yuan for b in report.benefits if b.id == "tech_transfer_deal_award"] == [150_000, 240_000]
+    assert [b.amount_yuan for b in report.benefits if b.id == "first_set_region_award"] == [300_000]
+    assert SessionState().profile_dict().keys() == {"org_type", "triggers", "figures"}
