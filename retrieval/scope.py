@@ -110,7 +110,9 @@ _OTHER_PLACE_OWNER = re.compile(r"\s*(?:市|那边|那里|当地|层面)?\s*(?:�
                                 r"(?:奖励|奖补|补贴|补助|资助|支持))")
 # "包头那边…", "包头市政府…": the place as a body that acts or pays
 _PLACE_AS_BODY = re.compile(r"\s*市?(?:那边|那里|当地|层面|方面|政府|财政)")
-_HOME = re.compile(r"鄂尔多斯|我市|本市|咱市|(?<!不是)(?<!而非)(?<!不问)(?:市里|市本级)|配套|ordos")
+# this city named: the lexicon's city_named class, spelled out (the query path reads no YAML)
+HOME_NAMED = r"鄂尔多斯|我市|本市|咱们?市|(?<!不是)(?<!而非)(?<!不问)(?:市里|市本级|市财政|市级财政)|本政策|这个政策|配套|ordos"
+_HOME = re.compile(HOME_NAMED)
 
 
 def blank_out_of_scope(lexicon, text: str) -> tuple[str, bool]:
