@@ -436,6 +436,13 @@ class Catalogue(_Frozen):
                     keys.append(e.figure)
         return keys
 
+    def objects(self) -> dict[str, list[str]]:
+        """Each thing (a trigger's object) and its trigger ids, catalogue order."""
+        out: dict[str, list[str]] = {}
+        for tid, trigger in self.triggers.items():
+            out.setdefault(trigger.object, []).append(tid)
+        return out
+
     def levels_of(self, obj: str) -> set[str]:
         """The levels a thing (a trigger's object: 众创空间, 科技领军企业) is paid at."""
         return {t.level for t in self.triggers.values() if t.object == obj}

@@ -139,6 +139,10 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
     by_object: dict[str, list[TriggerMatch]] = {}
     for m in kept:
         by_object.setdefault(catalogue.triggers[m.trigger].object, []).append(m)
+    for obj, ms in _named_without_a_kind(text, catalogue, set(by_object), negated).items():
+        level = _unpaid_level(text, ms, catalogue)  # a kind named only to say its level: unpaid or nothing
+        if level:
+            detected.unpaid[obj] = Unpaid(level, obj, tuple(dict.fromkeys(m.trigger for m in ms)))
     for obj, ms in list(by_object.items()):
         named = tuple(dict.fromkeys(m.trigger for m in ms))
         issuer = _foreign_issuer(text, ms, catalogue)
@@ -188,6 +192,22 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
     if org_type:
         detected.triggers = detected.for_org(catalogue, org_type)
     return detected
+
+
+def _named_without_a_kind(text: str, catalogue: Catalogue, seen: set[str], negated) -> dict[str, list[TriggerMatch]]:
+    """Things named by their own name but matched by no cue, because the cues need the kind
+    (孵化类/研发类 人才科创飞地): object -> a mention per occurrence, as of each of its items."""
+    out: dict[str, list[TriggerMatch]] = {}
+    for obj, triggers in catalogue.objects().items():
+        if obj in seen:
+            continue
+        start = text.find(obj)
+        while start >= 0:
+            end = start + len(obj)
+            if not any(n.start <= start and end <= n.end for n in negated) and not levels.negated_before(text, start):
+                out.setdefault(obj, []).extend(TriggerMatch(t, start, end) for t in triggers)
+            start = text.find(obj, end)
+    return out
 
 
 def _count_at(text: str, start: int, end: int) -> int:
@@ -250,8 +270,11 @@ def _unpaid_level(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> st
     if levels_of_thing is None:  # a thing without levels (研发投入) never is
         return None
     paid = {lv for m in ms for lv in catalogue.triggers[m.trigger].recognised_at}
-    # mentions without a level of their own ("那个众创空间…认定为市级众创空间") take the one said
-    bound = {_bound_level(text, m, levels_of_thing) for m in ms} - {None}
+    # mentions without a level of their own ("那个众创空间…认定为市级众创空间") take the one said;
+    # a cue spanning another mention ("创新创业大赛，还有鄂尔多斯杯拿了二等奖") is not one thing
+    single = [m for m in ms if not any((o.start, o.end) != (m.start, m.end) and m.start <= o.start and o.end <= m.end
+                                       for o in ms)]
+    bound = {_bound_level(text, m, levels_of_thing) for m in single} - {None}
     if len(bound) == 1 and (level := next(iter(bound))) not in paid:
         return level
     return None
