@@ -37,6 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from calculators.models import Level, Period
+from calculators.yamlfile import load_yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "corpus" / "benefits.yaml"
 
@@ -505,7 +506,7 @@ def parse_catalogue(raw: Any, source: str = "benefits.yaml") -> Catalogue:
 @cache
 def _load(path: Path) -> Catalogue:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CatalogueError(f"cannot read the benefit catalogue {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:

@@ -8,7 +8,8 @@ profile lacks and the text sets no cap — one PendingItem.
 
 How many things the asker has reshapes the list (Profile fields, in this order):
     trigger_figures  a recognition with figures of its own is evaluated with them, apart
-    itemised         a per-item figure's items one by one ("（第1项）"), unless the yearly cap binds
+    summed           unless set, a per-item figure's items one by one ("（第1项）"): "单个项目最高30万元"
+                     makes each deal a money item; while the yearly cap binds, one capped sum
     one_item         a single item without its figure: the per-item cap (rules.one_item_cap)
     counts           n of a one-time fixed/capped recognition: n benefits ("（第2项）")
 
@@ -101,9 +102,6 @@ def _check(profile: Profile, catalogue: Catalogue) -> None:
     for tid, n in profile.counts.items():
         if tid not in catalogue.triggers or isinstance(n, bool) or n < 1:
             raise ProfileError(f"counts: {tid!r}: {n!r} — a known trigger id and a whole number ≥ 1")
-    for key in profile.itemised:
-        if key not in catalogue.figures:  # a single-value figure's list is itemised anyway
-            raise ProfileError(f"itemised: unknown figure {key!r}")
 
 
 def _applies(entry_triggers: tuple[str, ...], profile: Profile, catalogue: Catalogue) -> bool:
@@ -173,13 +171,13 @@ def _evaluate_apart(profile: Profile, catalogue: Catalogue) -> Report:
 
 
 def _itemised(benefits: list[Benefit], profile: Profile, catalogue: Catalogue) -> list[Benefit]:
-    """Each item of an itemised per-item figure as its own benefit (three deals, three amounts),
-    when the yearly cap does not bind; a binding cap is one sum and stays one."""
+    """Each item of a per-item figure as its own benefit (three deals, three amounts), when the
+    yearly cap does not bind; a binding cap is one sum and stays one."""
     out = []
     for b in benefits:
         entry = catalogue.entry(b.id)
         key = entry.figure
-        values = profile.figures.get(key) if key in profile.itemised else None
+        values = profile.figures.get(key) if key and catalogue.figures[key].multiple and not profile.summed else None
         if b.basis == "computed" and isinstance(values, list | tuple) and len(values) > 1:
             items = [apply_rule(entry, {**profile.figures, key: [v]}, catalogue) for v in values]
             if all(items) and sum(i.amount_yuan for i in items) == b.amount_yuan:
@@ -305,7 +303,7 @@ def _figure(key: str, value: Any, multiple: bool) -> int | tuple[int, ...]:
 def profile_from_json(data: Mapping[str, Any], catalogue: Catalogue | None = None) -> Profile:
     """A Profile from JSON-like data: {"org_type": "enterprise" | "企业", "triggers": [ids or
     labels], "figures": {key: int yuan | "1200万元" | [..] for per-item figures}}, and optionally
-    "trigger_figures": {trigger: {key: amount}}, "counts": {trigger: n}, "itemised": [figure keys],
+    "trigger_figures": {trigger: {key: amount}}, "counts": {trigger: n}, "summed": true,
     "one_item": true (see Profile).
 
     Strings are parsed with calculators.money.parse_amount. Raises ProfileError on anything
@@ -313,7 +311,7 @@ def profile_from_json(data: Mapping[str, Any], catalogue: Catalogue | None = Non
     catalogue = catalogue or load_catalogue()
     if not isinstance(data, Mapping):
         raise ProfileError("a profile is a JSON object with org_type, triggers and figures")
-    keys = ("org_type", "triggers", "figures", "trigger_figures", "counts", "itemised", "one_item")
+    keys = ("org_type", "triggers", "figures", "trigger_figures", "counts", "summed", "one_item")
     extra = set(data) - set(keys)
     if extra:
         raise ProfileError(f"unknown profile key(s): {', '.join(sorted(extra))}; use {', '.join(keys)}")
@@ -352,16 +350,15 @@ def profile_from_json(data: Mapping[str, Any], catalogue: Catalogue | None = Non
         raise ProfileError(f"unknown trigger {unknown[0]!r} (see triggers: in benefits.yaml)")
     own = {by_id[t]: _figures_from_json(v, catalogue) for t, v in raw_own.items()}
     counts = {by_id[t]: n for t, n in raw_counts.items()}
-    itemised = data.get("itemised") or []
-    one_item = data.get("one_item", False)
-    if isinstance(itemised, str) or not isinstance(itemised, list | tuple) or not isinstance(one_item, bool):
-        raise ProfileError("itemised is a list of figure keys; one_item is true or false")
+    one_item, summed = data.get("one_item", False), data.get("summed", False)
+    if not isinstance(one_item, bool) or not isinstance(summed, bool):
+        raise ProfileError("summed and one_item are true or false")
     try:
         profile = Profile(org_type=org_type, triggers=tuple(triggers), figures=figures, trigger_figures=own,
-                          counts=counts, itemised=tuple(itemised), one_item=one_item)
+                          counts=counts, summed=summed, one_item=one_item)
     except ValidationError:
-        raise ProfileError("counts are whole numbers; itemised lists figure keys") from None
-    _check(profile, catalogue)  # counts ≥ 1, itemised figures known
+        raise ProfileError("counts are whole numbers") from None
+    _check(profile, catalogue)  # counts ≥ 1
     return profile
 
 

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import yaml
 
+from calculators.yamlfile import load_yaml
+
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "corpus" / "lexicon.yaml"
 
 _REFERENCE = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
@@ -169,7 +171,7 @@ def parse_lexicon(raw, source: str = "lexicon.yaml") -> Lexicon:
 def lexicon(path: Path = DEFAULT_PATH) -> Lexicon:
     """The project's lexicon (loaded and compiled once per process)."""
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        raw = load_yaml(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise LexiconError(f"cannot read the lexicon {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:

@@ -40,13 +40,13 @@ class Profile(BaseModel):
     - org_type: one of calculators.catalogue.ORG_TYPES keys (企业, 高校, …) or None
     - triggers: catalogue trigger ids the asker has (recognitions / events)
     - figures: figure key -> integer yuan, or a list of integer yuan for per-item figures
-      (e.g. several deals)
+      (e.g. several deals: one benefit per deal, or one capped sum when the yearly cap binds)
     - trigger_figures: trigger id -> figures of that recognition only (two products' own unit
       prices); such a trigger is evaluated with these over `figures`
     - counts: trigger id -> how many of that thing the asker has (两个自治区重点实验室): a one-time
       fixed or capped item is reported once per thing
-    - itemised: per-item figure keys whose items are reported one by one (每个项目奖多少) while the
-      yearly cap does not bind
+    - summed: the total is asked (一共能拿多少): a per-item figure's items are one summed benefit
+      instead of one benefit per item
     - one_item: the asker has a single item of each per-item figure (促成了一个项目): without its
       figure the per-item cap, not the yearly one
     """
@@ -58,5 +58,5 @@ class Profile(BaseModel):
     figures: dict[str, int | tuple[int, ...]] = Field(default_factory=dict)
     trigger_figures: dict[str, dict[str, int | tuple[int, ...]]] = Field(default_factory=dict)
     counts: dict[str, int] = Field(default_factory=dict)
-    itemised: tuple[str, ...] = ()
+    summed: bool = False
     one_item: bool = False

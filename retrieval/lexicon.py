@@ -336,9 +336,9 @@ def parse_aliases(data: object, *, normalize=lambda s: s) -> ParsedAliases:
 
 @cache
 def load_lexicon(terms_path: Path = TERMS_PATH, aliases_path: Path = ALIASES_PATH) -> Lexicon:
-    import yaml
+    from calculators.yamlfile import load_yaml  # yaml only when the aliases are read
 
-    data = yaml.safe_load(aliases_path.read_text(encoding="utf-8")) if aliases_path.exists() else None
+    data = load_yaml(aliases_path.read_text(encoding="utf-8")) if aliases_path.exists() else None
     terms = read_terms(terms_path) if terms_path.exists() else ()
     parsed = parse_aliases(data, normalize=normalize)
     return Lexicon(

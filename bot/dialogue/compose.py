@@ -7,19 +7,18 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from bot.dialogue.facts import Ask, Facts, OptionRef, Say
 from bot.dialogue.reply import Option, Reply
 from calculators.format import BASIS_PREFIX, PERIOD_LABELS, format_rate, format_ratio, format_yuan
 from calculators.models import Benefit
+from calculators.yamlfile import load_yaml
 
 PROMPTS = Path(__file__).resolve().parent.parent.parent / "prompts" / "replies.yaml"
 
 
 @cache
 def templates() -> dict:
-    data = yaml.safe_load(PROMPTS.read_text(encoding="utf-8"))
+    data = load_yaml(PROMPTS.read_text(encoding="utf-8"))
     for section in ("texts", "options", "basis_labels", "rules"):
         if not isinstance(data.get(section), dict):
             raise ValueError(f"{PROMPTS}: section {section}: is missing")

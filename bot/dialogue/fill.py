@@ -23,8 +23,7 @@ def figure_value(figure, values, *, itemised: bool = False) -> FigureValue:
     return values[-1]
 
 
-def set_figure(catalogue, key: str, value: FigureValue, words: str = "", deduction=None, *,
-               apart: bool = False) -> SetFigure:
+def set_figure(catalogue, key: str, value: FigureValue, words: str = "", deduction=None) -> SetFigure:
     figure = catalogue.figures[key]
     items = value if isinstance(value, tuple) else (value,)
     for v in items:
@@ -32,7 +31,7 @@ def set_figure(catalogue, key: str, value: FigureValue, words: str = "", deducti
             raise ValueError(f"figure {key}: {v!r} is not a positive amount of integer yuan")
     if figure.multiple and not isinstance(value, tuple):
         value = (value,)
-    return SetFigure(key, value, words, deduction, apart)
+    return SetFigure(key, value, words, deduction)
 
 
 def replace_item(value: FigureValue, index: int, new: int) -> FigureValue:

@@ -27,22 +27,18 @@ def first_clause_citation(knowledge, article: int) -> Citation:
     return citation(knowledge, article, clause.id, clause.text)
 
 
-def profile_of(state: SessionState, triggers, catalogue, *, final: bool, asks_each: bool = False,
-               one_item: bool = False) -> Profile:
+def profile_of(state: SessionState, triggers, *, final: bool, summed: bool = False, one_item: bool = False) -> Profile:
     """The session's facts as the calculators' Profile: how many of each thing (trigger_counts),
-    figures of one recognition (trigger_figures), per-item figures listed one by one when asked
-    per item (每个/分别) or told apart, a single item said (促成了一个项目)."""
-    per_item_figures = [key for key, figure in catalogue.figures.items() if figure.multiple]
-    itemised = per_item_figures if asks_each else [key for key in state.figures_apart if key in per_item_figures]
+    figures of one recognition (trigger_figures), the total asked (一共能拿多少), a single item said
+    (促成了一个项目)."""
     return Profile(org_type=state.org_type if final else None, triggers=tuple(triggers), figures=dict(state.figures),
                    trigger_figures={t: dict(fs) for t, fs in state.trigger_figures.items() if t in triggers and fs},
-                   counts=dict(state.trigger_counts), itemised=tuple(itemised), one_item=one_item)
+                   counts=dict(state.trigger_counts), summed=summed, one_item=one_item)
 
 
-def evaluate_session(state: SessionState, triggers, catalogue, *, final: bool, asks_each: bool = False,
+def evaluate_session(state: SessionState, triggers, catalogue, *, final: bool, summed: bool = False,
                      one_item: bool = False) -> Report:
-    return evaluate(profile_of(state, triggers, catalogue, final=final, asks_each=asks_each, one_item=one_item),
-                    catalogue)
+    return evaluate(profile_of(state, triggers, final=final, summed=summed, one_item=one_item), catalogue)
 
 
 def _without_denied_conditions(result: Report, denied: frozenset[str], catalogue):
@@ -76,7 +72,7 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
     k = turn.knowledge
     catalogue = k.catalogue
     text = turn.frame.text
-    result = evaluate_session(state, triggers, catalogue, final=final, asks_each=bool(lexicon().search("asks_each", text)),
+    result = evaluate_session(state, triggers, catalogue, final=final, summed=bool(lexicon().search("asks_total", text)),
                               one_item=bool(lexicon().search("one_item", text)))
     result, unmet = _without_denied_conditions(result, turn.frame.denied_conditions, catalogue)
     notes = (*notes, *(say("condition_unmet", item=catalogue.entry(eid).item, condition=cond) for eid, cond in unmet))

@@ -60,7 +60,6 @@ class SessionState(_Frozen):
     figure_deductions: dict[str, tuple[int, tuple[int, ...]]] = Field(default_factory=dict)
     skipped: tuple[str, ...] = ()  # figure keys the user chose not to give
     # per-item figures whose items were told one message at a time: each stays its own benefit
-    figures_apart: tuple[str, ...] = ()
     # how many of a recognition the asker has, when said ("两个自治区重点实验室"): each is paid
     trigger_counts: dict[str, int] = Field(default_factory=dict)
     asked_figure: str | None = None  # the figure the last reply asked for
@@ -83,7 +82,7 @@ class SessionState(_Frozen):
         profile = {"org_type": self.org_type, "triggers": list(self.triggers), "figures": plain(self.figures)}
         own = {t: plain(fs) for t, fs in self.trigger_figures.items() if fs}
         counted = {t: n for t, n in self.trigger_counts.items() if n > 1}
-        for key, value in (("trigger_figures", own), ("counts", counted), ("itemised", list(self.figures_apart))):
+        for key, value in (("trigger_figures", own), ("counts", counted)):
             if value:
                 profile[key] = value
         return profile
@@ -133,7 +132,6 @@ class SetFigure:
     value: FigureValue
     words: str = ""
     deduction: tuple[int, tuple[int, ...]] | None = None  # (total, excluded parts) when told so
-    apart: bool = False  # its items were told in separate messages ("还有一个项目，成交额1500万")
 
 
 @dataclass(frozen=True)
@@ -222,7 +220,7 @@ def _apply_one(state: SessionState, event: Event) -> SessionState:
         case ReplaceTrigger(old=old, new=new):
             swapped = tuple(new if t == old else t for t in state.triggers)
             update = {"triggers": tuple(dict.fromkeys(swapped))}
-        case SetFigure(figure=key, value=value, words=words, deduction=deduction, apart=apart):
+        case SetFigure(figure=key, value=value, words=words, deduction=deduction):
             words_now = {**state.figure_words, key: words} if words else {
                 k: v for k, v in state.figure_words.items() if k != key}
             deductions = {k: v for k, v in state.figure_deductions.items() if k != key}
@@ -232,8 +230,7 @@ def _apply_one(state: SessionState, event: Event) -> SessionState:
             bound = {t: {k: v for k, v in fs.items() if k != key} for t, fs in state.trigger_figures.items()}
             update = {"figures": {**state.figures, key: value}, "figure_words": words_now, "last_filled": key,
                       "skipped": tuple(k for k in state.skipped if k != key), "figure_deductions": deductions,
-                      "trigger_figures": {t: fs for t, fs in bound.items() if fs},
-                      "figures_apart": tuple(k for k in state.figures_apart if k != key) + ((key,) if apart else ())}
+                      "trigger_figures": {t: fs for t, fs in bound.items() if fs}}
         case SetCounts(counts=counts):
             update = {"trigger_counts": {**state.trigger_counts, **dict(counts)}}
         case BindFigures(bindings=bindings):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
+from calculators.yamlfile import load_yaml
 
 PROMPTS = Path(__file__).resolve().parent.parent.parent / "prompts" / "llm.yaml"
 _SECTIONS = ("core_answer", "tool_errors", "fallback_notes", "config")
@@ -14,7 +14,7 @@ _SECTIONS = ("core_answer", "tool_errors", "fallback_notes", "config")
 
 @cache
 def prompts() -> dict:
-    data = yaml.safe_load(PROMPTS.read_text(encoding="utf-8"))
+    data = load_yaml(PROMPTS.read_text(encoding="utf-8"))
     for key in ("version", "canary", "system"):
         if not data.get(key):
             raise ValueError(f"{PROMPTS}: {key}: is missing")

@@ -22,7 +22,8 @@ SCENARIO_FILES = [Path("/work/shared/eval/dev_scenarios.jsonl"), HERE.parent / "
 
 def _profile(data: dict) -> Profile:
     figures = {k: tuple(v) if isinstance(v, list) else v for k, v in (data.get("figures") or {}).items()}
-    return Profile(org_type=data.get("org_type"), triggers=tuple(data.get("triggers", ())), figures=figures)
+    return Profile(org_type=data.get("org_type"), triggers=tuple(data.get("triggers", ())), figures=figures,
+                   summed=data.get("summed", False))
 
 
 def _file_scenarios() -> dict[str, dict]:
@@ -221,7 +222,7 @@ def test_profile_from_json_accepts_keys_labels_ints_and_text():
         "unit_price": 3_000_000,
     }
     report = evaluate(p, CAT)
-    assert [b.amount_yuan for b in report.benefits] == [810_000]  # hitech is for enterprises
+    assert [b.amount_yuan for b in report.benefits] == [240_000, 270_000, 300_000]  # hitech is for enterprises
 
 
 def test_profile_from_json_lists_and_singles():
@@ -287,16 +288,17 @@ def test_counts_give_one_benefit_per_thing_for_one_time_items_only():
     assert report.totals.one_time_yuan == 2 * one.totals.one_time_yuan
 
 
-def test_itemised_deals_are_listed_while_the_yearly_cap_does_not_bind():
+def test_deals_are_one_benefit_each_unless_summed_or_the_yearly_cap_binds():
     deals = {"deal_amounts": (5_000_000, 8_000_000)}
-    summed = evaluate(Profile(triggers=("tech_transfer_deals",), figures=deals), CAT)
-    assert _amounts(summed) == [("tech_transfer_deal_award", 390_000, "computed")]
-    listed = evaluate(Profile(triggers=("tech_transfer_deals",), figures=deals, itemised=("deal_amounts",)), CAT)
+    listed = evaluate(Profile(triggers=("tech_transfer_deals",), figures=deals), CAT)
     assert _amounts(listed) == [("tech_transfer_deal_award", 150_000, "computed"),
                                 ("tech_transfer_deal_award", 240_000, "computed")]
+    assert [b.item for b in listed.benefits][1].endswith("（第2项）")
+    summed = evaluate(Profile(triggers=("tech_transfer_deals",), figures=deals, summed=True), CAT)
+    assert _amounts(summed) == [("tech_transfer_deal_award", 390_000, "computed")]
     assert listed.totals == summed.totals
     many = {"deal_amounts": (10_000_000,) * 5}  # 5 × 30万 = 150万 > 100万 a year: one capped sum
-    capped = evaluate(Profile(triggers=("tech_transfer_deals",), figures=many, itemised=("deal_amounts",)), CAT)
+    capped = evaluate(Profile(triggers=("tech_transfer_deals",), figures=many), CAT)
     assert _amounts(capped) == [("tech_transfer_deal_award", 1_000_000, "computed")]
 
 
@@ -318,9 +320,9 @@ def test_trigger_figures_evaluate_a_recognition_with_its_own_figures():
 def test_profile_from_json_reads_the_counting_keys():
     profile = profile_from_json({"triggers": ["tech_transfer_deals", "region_makerspace"],
                                  "figures": {"deal_amounts": ["500万", "800万"]},
-                                 "counts": {"region_makerspace": 2}, "itemised": ["deal_amounts"],
+                                 "counts": {"region_makerspace": 2}, "summed": False,
                                  "trigger_figures": {}, "one_item": False}, CAT)
-    assert profile.counts == {"region_makerspace": 2} and profile.itemised == ("deal_amounts",)
+    assert profile.counts == {"region_makerspace": 2} and not profile.summed
     ids = [b.id for b in evaluate(profile, CAT).benefits]
     assert ids.count("region_makerspace") == 2 and ids.count("tech_transfer_deal_award") == 2
 
@@ -329,9 +331,8 @@ def test_profile_from_json_reads_the_counting_keys():
     ({"counts": {"nope": 2}}, "unknown trigger"),
     ({"triggers": ["region_makerspace"], "counts": {"region_makerspace": 0}}, "whole number"),
     ({"counts": {"region_makerspace": "两"}}, "whole numbers"),
-    ({"itemised": ["nope"]}, "unknown figure"),
-    ({"itemised": "deal_amounts"}, "itemised is a list"),
-    ({"one_item": "yes"}, "one_item is true or false"),
+    ({"summed": "yes"}, "summed and one_item are true or false"),
+    ({"one_item": 1}, "summed and one_item are true or false"),
     ({"trigger_figures": {"first_set_region": {"unit_price": -5}}}, "negative"),
 ])
 def test_profile_from_json_rejects_bad_counting_keys(data, message):

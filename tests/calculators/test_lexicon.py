@@ -39,3 +39,16 @@ def test_references_expand_and_negated_references_become_fixed_width_lookbehinds
 def test_malformed_lexicons_are_refused_with_the_class_named(raw, message):
     with pytest.raises(LexiconError, match=message):
         parse_lexicon(raw)
+
+
+def test_a_key_written_twice_in_a_data_file_is_an_error():
+    """Two word classes of one name once hid each other (PyYAML keeps the last silently)."""
+    import yaml
+
+    from calculators.yamlfile import load_yaml
+
+    assert load_yaml("a: 1\nb: {c: 2}\n") == {"a": 1, "b": {"c": 2}}
+    with pytest.raises(yaml.YAMLError, match="'a' is written twice"):
+        load_yaml("a: 1\nb: 2\na: 3\n")
+    with pytest.raises(yaml.YAMLError, match="'c' is written twice"):
+        load_yaml("b:\n  c: 1\n  c: 2\n")

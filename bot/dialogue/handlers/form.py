@@ -203,12 +203,10 @@ def figure_events(turn: Turn) -> list:
     for key, values in reading.values.items():
         value = values if key in reading.itemised or catalogue.figures[key].multiple else values[-1]
         old = state.figures.get(key)
-        apart = adds and old is not None
-        if apart:
+        if adds and old is not None:
             value = (*(old if isinstance(old, tuple | list) else (old,)), *(value if isinstance(value, tuple | list)
                                                                           else (value,)))
-        events.append(set_figure(catalogue, key, value, reading.words.get(key, ""), reading.deductions.get(key),
-                                 apart=apart))
+        events.append(set_figure(catalogue, key, value, reading.words.get(key, ""), reading.deductions.get(key)))
     return events
 
 

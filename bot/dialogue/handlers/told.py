@@ -131,11 +131,8 @@ def told_figure(turn: Turn) -> Decision:
         if old is not None and moves.is_move("adds_item", turn.frame.text):
             # "还漏了一笔，成交额1500万", "还有一个项目，国拨500万": one more item
             value = (*(old if isinstance(old, tuple | list) else (old,)), *values)
-            apart = True
-        else:
-            apart = False
         events.append(set_figure(catalogue, key, value, reading.words.get(key, turn.frame.text),
-                                 reading.deductions.get(key), apart=apart))
+                                 reading.deductions.get(key)))
     after = apply(turn.state, events)
     decision = report(turn, after, list(after.triggers), final=_final(after))
     return Decision(decision.facts, (*events, *decision.events))
