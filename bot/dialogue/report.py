@@ -41,6 +41,11 @@ def evaluate_session(state: SessionState, triggers, catalogue, *, final: bool, s
     return evaluate(profile_of(state, triggers, final=final, summed=summed, one_item=one_item), catalogue)
 
 
+def _asks_the_total(text: str) -> bool:
+    """"今年一共能拿多少": per-item amounts as one sum — unless each is asked too ("每个项目能奖多少")."""
+    return bool(lexicon().search("asks_total", text)) and not lexicon().search("asks_each", text)
+
+
 def _without_denied_conditions(result: Report, denied: frozenset[str], catalogue):
     """The report without the items whose condition the message says is not met ("我们只是第二
     完成单位" for 25.3's 第一完成单位), and those (entry id, condition) pairs, to be cited with it."""
@@ -72,7 +77,7 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
     k = turn.knowledge
     catalogue = k.catalogue
     text = turn.frame.text
-    result = evaluate_session(state, triggers, catalogue, final=final, summed=bool(lexicon().search("asks_total", text)),
+    result = evaluate_session(state, triggers, catalogue, final=final, summed=_asks_the_total(text),
                               one_item=bool(lexicon().search("one_item", text)))
     result, unmet = _without_denied_conditions(result, turn.frame.denied_conditions, catalogue)
     notes = (*notes, *(say("condition_unmet", item=catalogue.entry(eid).item, condition=cond) for eid, cond in unmet))
