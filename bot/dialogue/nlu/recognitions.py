@@ -194,20 +194,25 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
     return detected
 
 
+def _named_as_itself(text: str, catalogue: Catalogue, obj: str, negated=()) -> list[TriggerMatch]:
+    """The thing's own name (人才科创飞地, 创新创业大赛) where it stands in the text, not denied: a
+    mention per occurrence, as of each of its items."""
+    out = []
+    name = obj.split("（")[0]  # "技术转移服务机构（认定）": the name without the catalogue's note
+    start = text.find(name)
+    while start >= 0:
+        end = start + len(name)
+        if not any(n.start <= start and end <= n.end for n in negated) and not levels.negated_before(text, start):
+            out += [TriggerMatch(t, start, end) for t in catalogue.objects()[obj]]
+        start = text.find(name, end)
+    return out
+
+
 def _named_without_a_kind(text: str, catalogue: Catalogue, seen: set[str], negated) -> dict[str, list[TriggerMatch]]:
     """Things named by their own name but matched by no cue, because the cues need the kind
-    (孵化类/研发类 人才科创飞地): object -> a mention per occurrence, as of each of its items."""
-    out: dict[str, list[TriggerMatch]] = {}
-    for obj, triggers in catalogue.objects().items():
-        if obj in seen:
-            continue
-        start = text.find(obj)
-        while start >= 0:
-            end = start + len(obj)
-            if not any(n.start <= start and end <= n.end for n in negated) and not levels.negated_before(text, start):
-                out.setdefault(obj, []).extend(TriggerMatch(t, start, end) for t in triggers)
-            start = text.find(obj, end)
-    return out
+    (孵化类/研发类 人才科创飞地): object -> its mentions."""
+    found = {obj: _named_as_itself(text, catalogue, obj, negated) for obj in catalogue.objects() if obj not in seen}
+    return {obj: ms for obj, ms in found.items() if ms}
 
 
 def _count_at(text: str, start: int, end: int) -> int:
@@ -270,14 +275,18 @@ def _unpaid_level(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> st
     if levels_of_thing is None:  # a thing without levels (研发投入) never is
         return None
     paid = {lv for m in ms for lv in catalogue.triggers[m.trigger].recognised_at}
-    # mentions without a level of their own ("那个众创空间…认定为市级众创空间") take the one said;
-    # a cue spanning another mention ("创新创业大赛，还有鄂尔多斯杯拿了二等奖") is not one thing
-    single = [m for m in ms if not any((o.start, o.end) != (m.start, m.end) and m.start <= o.start and o.end <= m.end
-                                       for o in ms)]
-    bound = {_bound_level(text, m, levels_of_thing) for m in single} - {None}
+    # mentions without a level of their own ("那个众创空间…认定为市级众创空间") take the one said
+    bound = {_bound_level(text, m, levels_of_thing) for m in _single_names(text, ms)} - {None}
     if len(bound) == 1 and (level := next(iter(bound))) not in paid:
         return level
     return None
+
+
+def _single_names(text: str, ms: list[TriggerMatch]) -> list[TriggerMatch]:
+    """The mentions that are one name: a cue matched across a clause ("创新创业大赛，还有鄂尔多斯杯拿
+    了二等奖", "飞地，是旗里认定的人才科创飞地，能享受孵化类") spans other words, whose levels and
+    issuers are not its own."""
+    return [m for m in ms if not _LEX.search("clause_break", text[m.start:m.end])]
 
 
 def _foreign_issuer(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> str | None:
@@ -289,8 +298,15 @@ def _foreign_issuer(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> 
     if not recognised:
         return None
     places = bool(recognised & {"region", "city"}) and not any(t.located_elsewhere for t in triggers)
-    found = {issuers.foreign_issuer(text, m.start, m.end, places=places) for m in ms}
-    return next(iter(found)) if len(found) == 1 else None
+    names = _single_names(text, ms) + _named_as_itself(text, catalogue, triggers[0].object)
+    found = {issuers.foreign_issuer(text, m.start, m.end, places=places) for m in names}
+    foreign = found - {None}
+    if len(foreign) != 1:
+        return None
+    # one body named; mentions without an issuer are that thing again, unless one is bound to a paid level
+    if None in found and any(_bound_level(text, m, recognised) in recognised for m in names):
+        return None
+    return next(iter(foreign))
 
 
 def _unpaid_mentions(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> list[tuple[int, int, str]]:
