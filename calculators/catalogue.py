@@ -230,6 +230,10 @@ class Trigger(_Frozen):
     # a thing that is by definition in another place (人才科创飞地 in 上海, 深圳): a place named
     # with it says where it is, not who recognised it
     located_elsewhere: bool = False
+    # cues that name the event only when the message also says who the asker is (`asker`):
+    # "我们是技术转移服务机构……帮一家企业把一项成果落到了鄂尔多斯" tells both in two places
+    asker: str | None = None
+    asker_cues: tuple[str, ...] = ()
 
     @property
     def recognised_at(self) -> tuple[str, ...]:
@@ -243,9 +247,34 @@ class Trigger(_Frozen):
             raise ValueError("a trigger needs at least one cue")
         return _valid_regexes(cues, "cue")
 
+    @field_validator("asker_cues")
+    @classmethod
+    def _asker_cues_compile(cls, cues: tuple[str, ...]) -> tuple[str, ...]:
+        return _valid_regexes(cues, "asker cue") if cues else cues
+
+    @model_validator(mode="after")
+    def _asker_with_its_cues(self):
+        if bool(self.asker) != bool(self.asker_cues):
+            raise ValueError("asker and asker_cues go together")
+        if self.asker:
+            _valid_regexes((self.asker,), "asker")
+        return self
+
     @cached_property
     def cue_patterns(self) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(c) for c in self.expanded_cues)
+
+    @cached_property
+    def _asker_patterns(self) -> tuple[re.Pattern[str] | None, tuple[re.Pattern[str], ...]]:
+        if not self.asker:
+            return None, ()
+        return re.compile(_expand(self.asker)), tuple(re.compile(_expand(c)) for c in self.asker_cues)
+
+    def cues_for(self, text: str) -> tuple[re.Pattern[str], ...]:
+        """The cues that can name this trigger in `text`: its cues, and its asker cues when the
+        text says the asker is who they need."""
+        asker, cues = self._asker_patterns
+        return self.cue_patterns + (cues if asker is not None and asker.search(text) else ())
 
     @cached_property
     def expanded_cues(self) -> tuple[str, ...]:
@@ -260,7 +289,7 @@ class Trigger(_Frozen):
         return re.compile("|".join(scoped))
 
     def matches(self, text: str) -> bool:
-        return self.any_cue.search(text) is not None
+        return self.any_cue.search(text) is not None or any(c.search(text) for c in self.cues_for(text)[len(self.cue_patterns):])
 
 
 class SourceQuote(_Frozen):

@@ -51,6 +51,11 @@ class Expansion:
         return tuple(dict.fromkeys(t for group in self.groups for t in group))
 
 
+def _across_words(cuts: frozenset[int] | None, start: int, end: int) -> bool:
+    """The span starts inside one word and ends inside another (no cut at either edge, one within)."""
+    return bool(cuts) and start not in cuts and end not in cuts and any(start < c < end for c in cuts)
+
+
 def _find_all(text: str, part: str) -> list[int]:
     out, i = [], text.find(part)
     while i >= 0:
@@ -134,11 +139,11 @@ class Lexicon:
         found.sort(key=lambda f: (f[0] - f[1], f[0]))
         return found
 
-    def mask_out_of_scope(self, text: str) -> str:
+    def mask_out_of_scope(self, text: str, cuts: frozenset[int] | None = None) -> str:
         """`text` with every out-of-scope phrase blanked out: the programmes (``本政策未涉及``)
         and the kinds of benefit the policy never gives (``本政策不提供的待遇``)."""
         chars = list(text)
-        for start, end in self.foreign_benefit_spans(text):
+        for start, end in self.foreign_benefit_spans(text, cuts):
             chars[start:end] = " " * (end - start)
         candidates = {i for _, _, i in self._occurrences(text, self._mask_index)}
         for variant in (self.out_of_scope[i] for i in sorted(candidates)):
@@ -163,17 +168,20 @@ class Lexicon:
                 spans.append((start, end))
         return tuple(sorted(spans))
 
-    def foreign_benefit_spans(self, text: str) -> tuple[tuple[int, int], ...]:
+    def foreign_benefit_spans(self, text: str, cuts: frozenset[int] | None = None) -> tuple[tuple[int, int], ...]:
         """(start, end) of every occurrence of a benefit kind the policy never gives, in text order.
 
         Every part of an ``A+B`` variant must occur; a Latin-letter part matches whole words only
-        (``rent`` is not in ``current``, ``tax`` not in ``taxi``).
+        (``rent`` is not in ``current``, ``tax`` not in ``taxi``); with the text's word `cuts`
+        (Tokenizer.cuts) a Chinese part that starts and ends inside two different words is not
+        that word (用电 in 矿用|电机车).
         """
         spans: set[tuple[int, int]] = set()
         candidates = {i for _, _, i in self._occurrences(text, self._foreign_index)}
         for variant in (self.foreign_benefits[i] for i in sorted(candidates)):
             found = [
-                [(i, i + len(part)) for i in _find_all(text, part) if _word_edges(text, i, i + len(part))]
+                [(i, i + len(part)) for i in _find_all(text, part)
+                 if _word_edges(text, i, i + len(part)) and not _across_words(cuts, i, i + len(part))]
                 for part in variant
             ]
             if all(found):

@@ -115,13 +115,14 @@ HOME_NAMED = r"鄂尔多斯|我市|本市|咱们?市|(?<!不是)(?<!而非)(?<!�
 _HOME = re.compile(HOME_NAMED)
 
 
-def blank_out_of_scope(lexicon, text: str) -> tuple[str, bool]:
+def blank_out_of_scope(lexicon, text: str, cuts: frozenset[int] | None = None) -> tuple[str, bool]:
     """(`text` with the out-of-scope phrases blanked, whether it names a foreign benefit kind).
 
-    A foreign benefit kind takes the benefit words attached to it along (see _ATTACHED_*).
+    A foreign benefit kind takes the benefit words attached to it along (see _ATTACHED_*); with
+    the word `cuts` of the text a kind is only matched as a word of its own (not 用电 in 矿用电机车).
     """
-    masked = lexicon.mask_out_of_scope(text)
-    spans = lexicon.foreign_benefit_spans(text)
+    masked = lexicon.mask_out_of_scope(text, cuts)
+    spans = lexicon.foreign_benefit_spans(text, cuts)
     if not spans:
         return masked, False
     merged: list[list[int]] = []
@@ -179,7 +180,9 @@ def asks_for_benefit(tokenizer, masked: str) -> bool:
 # The asking words of _ASKS without punctuation and sentence-final particles: where the question
 # itself stands.
 ASK_WORDS = (r"请问|能不能|能否|可不可以|是否|多少|怎么|如何|哪|什么|啥|咋|几|有没有"
-             r"|(?:能|可以|会|给|补|奖|算|行)不(?:能|可以|会|给|补|奖|算|行)")
+             r"|(?:能|可以|会|给|补|奖|算|行)不(?:能|可以|会|给|补|奖|算|行)"
+             # "每年还有运营补贴没": 有…没 at the end asks
+             r"|(?:有|给|补|奖)[^，,。；;]{1,12}(?:没|没有)[。!！.\s]*$")
 _ASK_WORDS = re.compile(ASK_WORDS)
 _PARTICLE = re.compile(r"[吗呢么]")
 FOREIGN_LEAD_MAX = 12  # characters from an asking word to the foreign benefit it asks about

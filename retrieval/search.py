@@ -154,7 +154,7 @@ class Retriever:
     def search(self, query: str, k: int = 5) -> SearchResult:
         np = self._np
         text = self.lexicon.correct(prepare(query or ""))
-        masked, foreign = scope.blank_out_of_scope(self.lexicon, text)
+        masked, foreign = scope.blank_out_of_scope(self.lexicon, text, self.index.tokenizer.cuts(text))
         weights, evidence_weights, words = self._query_weights(masked)
         unit_kw = self._bm25(weights)
         unit_ev = self._bm25(evidence_weights)
@@ -173,7 +173,7 @@ class Retriever:
         # keywords between two articles, "高新技术企业所得税减免" -> 高新技术.)
         asking = scope.asking_part(text)
         if asking is not text:  # a long message: what it asks decides foreign benefits and places
-            asked_masked, foreign = scope.blank_out_of_scope(self.lexicon, asking)
+            asked_masked, foreign = scope.blank_out_of_scope(self.lexicon, asking, self.index.tokenizer.cuts(asking))
         else:
             asked_masked = masked
         # out when nothing asks for this policy's money once the foreign benefit is blanked, or when
@@ -218,7 +218,7 @@ class Retriever:
     def analyse(self, query: str) -> dict:
         """What the search saw: prepared text, alias additions, tokens (for debugging, eval)."""
         text = self.lexicon.correct(prepare(query or ""))
-        masked, foreign = scope.blank_out_of_scope(self.lexicon, text)
+        masked, foreign = scope.blank_out_of_scope(self.lexicon, text, self.index.tokenizer.cuts(text))
         expansion = self.lexicon.expand(masked)
         stripped, figures = split_numbers(masked)
         return {

@@ -148,6 +148,14 @@ class Tokenizer:
             self._jieba = tk
         return self._jieba
 
+    def cuts(self, text: str) -> frozenset[int]:
+        """Where jieba cuts `text` into words: the offsets between words ("矿用|电机车" -> 0, 2, 5)."""
+        offsets, at = {0}, 0
+        for word in self._cutter().lcut(text, HMM=False):
+            at += len(word)
+            offsets.add(at)
+        return frozenset(offsets)
+
     def words(self, text: str) -> list[str]:
         """All jieba words of prepared `text` (numbers already taken out), stop words included."""
         return [w for w in self._cutter().lcut(text, HMM=False) if _WORD_RE.fullmatch(w)]

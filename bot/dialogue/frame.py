@@ -130,6 +130,28 @@ def _drop_unpaid_amounts(text: str, reading, detected, catalogue) -> None:
                 break
 
 
+# an elliptical follow-up ("众创空间呢") is this short or marked as one
+ELLIPTICAL_MAX = 12
+
+
+def _level_of_the_topic(text: str, found: set[str], detected, state: SessionState, catalogue) -> None:
+    """"换成自治区级呢" … "众创空间呢": a thing named without a level in an elliptical follow-up takes
+    the one level of the last answer's things (only when that level has the thing)."""
+    topic = state.topic
+    if not detected.ambiguous or topic is None or not topic.triggers:
+        return
+    if "follow_up" not in found and len(text) > ELLIPTICAL_MAX:
+        return
+    topic_levels = {catalogue.triggers[t].level for t in topic.triggers}
+    if len(topic_levels) != 1 or (level := next(iter(topic_levels))) == "none":
+        return
+    for obj, family in list(detected.ambiguous.items()):
+        at_level = [t for t in family if catalogue.triggers[t].level == level]
+        if len(at_level) == 1:
+            del detected.ambiguous[obj]
+            detected.triggers.append(at_level[0])
+
+
 def _topic_variants(text: str, state: SessionState, catalogue) -> tuple[str, ...]:
     topic = state.topic
     if topic is None or not topic.triggers:
@@ -157,6 +179,7 @@ def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None 
     recognitions.drop_figure_mentions(detected, text, catalogue)
     _items_by_mention(reading, detected, catalogue)
     _drop_unpaid_amounts(text, reading, detected, catalogue)
+    _level_of_the_topic(text, found, detected, state, catalogue)
     return Frame(
         raw=raw or "",
         text=text,

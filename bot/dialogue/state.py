@@ -45,6 +45,9 @@ class Topic(_Frozen):
     article: int | None = None
     triggers: tuple[str, ...] = ()
     figures: tuple[str, ...] = ()
+    # the items of a thing the last answer found named at an unpaid level (市级企业技术中心): not the
+    # asker's, but "不对，是自治区级的" moves them to a paid one
+    unpaid: tuple[str, ...] = ()
 
 
 class SessionState(_Frozen):

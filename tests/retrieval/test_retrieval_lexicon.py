@@ -53,6 +53,20 @@ def test_foreign_benefit_spans_find_every_occurrence():
     assert LEX.foreign_benefit_spans(prepare("高企认定奖励")) == ()
 
 
+def test_a_foreign_benefit_across_two_words_is_not_that_benefit():
+    """抽水|电站 has 水电 in it, but across the cut: with the word cuts it is not the 水电 benefit."""
+    text = prepare("抽水电站项目")
+    assert LEX.foreign_benefit_spans(text)  # characters alone
+    assert LEX.foreign_benefit_spans(text, frozenset({0, 2, 4, 6})) == ()
+    assert LEX.foreign_benefit_spans(prepare("水电费有补贴吗"), frozenset({0, 3, 4, 6, 7})) != ()  # a word's start
+
+
+def test_using_electricity_is_not_a_benefit_without_one():
+    """用电 alone is a use (矿用电机车); with 补贴 or 优惠 it is a benefit the policy does not give."""
+    assert LEX.foreign_benefit_spans(prepare("矿用电机车单价260万")) == ()
+    assert LEX.foreign_benefit_spans(prepare("企业用电有没有优惠")) != ()
+
+
 def test_the_two_out_of_scope_lists_are_kept_apart():
     programmes = {v for v in LEX.out_of_scope}
     benefits = {v for v in LEX.foreign_benefits}

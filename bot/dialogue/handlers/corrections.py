@@ -67,7 +67,9 @@ def read_correction(turn, *, org_allowed: bool = True) -> Correction:
                 continue
         else:
             figure = catalogue.figures[key]
-            value = tuple(values) if figure.multiple or key in reading.itemised and len(values) > 1 else values[-1]
+            # "单价是360万，260万是成本", "不是260万，是360万": the amount told before is not the new one
+            fresh = [v for v in values if v != old] or list(values)
+            value = tuple(values) if figure.multiple or key in reading.itemised and len(values) > 1 else fresh[-1]
         out.events.append(set_figure(catalogue, key, value, reading.words.get(key, "")))
         out.figures.append(key)
     level = frame.corrected_level

@@ -20,7 +20,7 @@ def _level_siblings(turn: Turn) -> list[tuple[str, str]]:
     """(told trigger, its sibling at the level the message names)."""
     f, catalogue = turn.frame, turn.catalogue
     topic = turn.state.topic
-    told = list(topic.triggers) if topic and topic.triggers else list(turn.state.triggers)
+    told = list((topic.triggers or topic.unpaid) if topic else ()) or list(turn.state.triggers)
     level = f.corrected_level or f.level
     pairs = []
     for tid in told:
@@ -33,9 +33,11 @@ def _level_siblings(turn: Turn) -> list[tuple[str, str]]:
 
 def is_level_follow_up(turn: Turn) -> bool:
     """"换成自治区级呢", "那区级的呢", "What about the regional level?": only a level is named."""
-    f = turn.frame
+    f, topic = turn.frame, turn.state.topic
+    # after "本政策没有对市级的…规定": "不对不对，刚问了办公室，是自治区级的" corrects the level said
+    corrects_unpaid = bool(topic and topic.unpaid) and f.has("correction") and f.corrected_level is not None
     return (not f.names_something and (f.level or f.corrected_level) is not None
-            and (f.has("follow_up") or len(f.text) <= FOLLOW_UP_MAX) and bool(_level_siblings(turn)))
+            and (f.has("follow_up") or len(f.text) <= FOLLOW_UP_MAX or corrects_unpaid) and bool(_level_siblings(turn)))
 
 
 def level_follow_up(turn: Turn) -> Decision:

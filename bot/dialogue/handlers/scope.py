@@ -66,7 +66,9 @@ def unpaid_level(turn: Turn) -> Decision:
     facts = Facts(intent="policy" if asked else "out_of_scope", covered=asked,
                   not_covered=NotCovered(related=related, unpaid=tuple(unpaid), levels_asked=asked),
                   citations=tuple(dict.fromkeys(citations)))
-    return Decision(facts)
+    named = tuple(dict.fromkeys(t for found in turn.frame.detected.unpaid.values() for t in found.triggers))
+    topic = Topic(article=related[0], unpaid=named) if related else None
+    return Decision(facts, (SetTopic(topic),) if topic else ())
 
 
 def asks_another_bodys_matter(turn: Turn) -> bool:

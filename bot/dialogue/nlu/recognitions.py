@@ -78,7 +78,7 @@ def _matches(text: str, catalogue: Catalogue) -> list[TriggerMatch]:
     for tid, trigger in catalogue.triggers.items():
         if not trigger.matches(text):
             continue
-        for cue in trigger.cue_patterns:
+        for cue in trigger.cues_for(text):
             found.extend(TriggerMatch(tid, m.start(), m.end()) for m in cue.finditer(text))
     return found
 
