@@ -98,8 +98,10 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     if top is not None and top not in articles and not moves.is_move("money_asked", f.text) and moves.is_move(
             "asks_how_managed", f.text):
         return "policy"  # "市属的新型研发机构，经费到底是怎么管的": Art. 23's rule, not Art. 17's money
-    if top is not None and moves.is_move("money_asked", f.text) and _close_to_top(turn, articles):
-        return articles[0]  # "技术转移机构按成交额拿奖补，一年有没有封顶": the named thing's money, nearly the top
+    if top is not None and (moves.is_move("money_asked", f.text) or moves.is_move("asks_which_policy", f.text)) \
+            and _close_to_top(turn, articles):
+        # "技术转移机构按成交额拿奖补，一年有没有封顶", "…听说有政策专门管这种的": the named thing, nearly the top
+        return articles[0]
     if top is not None and not states_facts and not english_money:
         return "policy"  # "新型研发机构负面清单管理" is Art. 23, not Art. 17's money
     if top is None and not states_facts and not moves.is_move("asks_city_support", f.text):

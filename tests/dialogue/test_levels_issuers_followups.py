@@ -1,0 +1,159 @@
+"""The city's own and lower bodies' recognitions, things named by their own name, counted
+subsidiaries, corrections and elliptical follow-ups: each a class of phrasings."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from reply_checks import amounts, assert_contract
+
+_ids = itertools.count()
+
+
+def _session() -> str:
+    return f"lif-{next(_ids)}"
+
+
+@pytest.mark.parametrize("text, article", [
+    ("我们得了鄂尔多斯市科技进步一等奖，奖金5万，市里还能等额再奖一次吗", 25),
+    ("鄂尔多斯市自己评的科学技术奖，也能等额奖励吗", 25),
+    ("市里评的首台套装备，按单价30%给奖补吗", 19),
+    ("产品被认定为鄂尔多斯市首批次新材料，有奖补吗", 19),
+    ("我们是市级技术转移服务机构，市科技局备案的，新认定有没有奖补", 27),
+    ("我们的企业技术中心是市科学技术局认定的，能拿多少", 17),
+])
+def test_the_citys_own_recognition_is_not_one_the_policy_pays(engine, text, article):
+    reply = engine.turn(_session(), text)
+    assert_contract(reply)
+    assert reply.covered is False and reply.benefits == []
+    assert reply.citations and reply.citations[0].article == article
+
+
+@pytest.mark.parametrize("text, article", [
+    ("我们在达旗建的研发飞地，是旗里认定的人才科创飞地，能享受孵化类200万吗", 6),
+    ("自治区级的人才科创飞地认定了，市里奖吗", 6),
+    ("我们是国家级专业化技术研发与中试公共服务平台，市里一次性给多少", 27),
+    ("我们参加的是自治区科技厅主办的创新创业大赛（不是鄂尔多斯杯），拿了一等奖，奖不奖", 11),
+    ("拿了自治区的创新创业大赛二等奖，项目也落地了，奖多少", 11),
+])
+def test_a_thing_named_by_its_own_name_at_an_unpaid_level_or_by_another_body(engine, text, article):
+    reply = engine.turn(_session(), text)
+    assert reply.covered is False and reply.benefits == []
+    assert reply.citations[0].article == article
+
+
+def test_the_paid_thing_beside_another_bodys_one_is_still_paid(engine):
+    reply = engine.turn(_session(), "参加过国家的创新创业大赛，还有鄂尔多斯杯拿了二等奖，项目已落地，奖多少")
+    assert (11, 3000000, "up_to") in amounts(reply)
+    reply = engine.turn(_session(), "市级人才科创飞地首次认定，孵化类的，奖多少")
+    assert (6, 2000000, "fixed") in amounts(reply)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("集团下面两家子公司今年都通过了国家高新技术企业认定，一共能拿多少", [(15, 300000, "fixed")] * 2),
+    ("我们有三家下属企业均被认定为自治区科技领军企业，奖多少", [(15, 1000000, "fixed")] * 3),
+])
+def test_subsidiaries_that_each_have_a_recognition_are_counted(engine, text, expected):
+    assert amounts(engine.turn(_session(), text)) == expected
+
+
+def test_firms_counted_elsewhere_are_not_the_askers(engine):
+    assert amounts(engine.turn(_session(), "园区有3家企业都是国家高新技术企业，我们能拿多少")) == [(15, 300000, "fixed")]
+
+
+@pytest.mark.parametrize("first, correction, expected", [
+    ("首台套拿到国家认定了，单价260万", "说错了，单价是360万，260万是成本", (19, 1000000, "computed")),
+    ("首台套拿到国家认定了，单价260万", "不对，不是260万，是300万", (19, 900000, "computed")),
+])
+def test_a_correction_never_takes_the_amount_told_before(engine, first, correction, expected):
+    session = _session()
+    engine.turn(session, first)
+    assert amounts(engine.turn(session, correction)) == [expected]
+
+
+@pytest.mark.parametrize("first, correction, expected", [
+    ("我们研发中心是市级企业技术中心，按30条能拿多少", "不对不对，刚问了办公室，是自治区级的，今年新认定的", (17, 300000, "fixed")),
+    ("我们是市级众创空间，有奖吗", "搞错了，应该是自治区级的", (5, 200000, "fixed")),
+])
+def test_after_an_unpaid_level_a_corrected_level_is_answered(engine, first, correction, expected):
+    session = _session()
+    assert engine.turn(session, first).covered is False
+    reply = engine.turn(session, correction)
+    assert reply.covered is True and expected in amounts(reply)
+
+
+def test_an_elliptical_thing_takes_the_level_of_the_last_answer(engine):
+    session = _session()
+    engine.turn(session, "园区的孵化器今年新认定成国家级的了，一次性奖补多少")
+    assert (5, 1000000, "fixed") in amounts(engine.turn(session, "换成自治区级呢"))
+    got = amounts(engine.turn(session, "众创空间呢"))
+    assert (5, 200000, "fixed") in got and (5, 500000, "fixed") not in got
+
+
+@pytest.mark.parametrize("follow_up", ["每年还有运营补贴没", "运营补贴每年给了没有", "以后每年还有补贴没"])
+def test_a_question_ending_in_mei_is_a_follow_up_on_the_topic(engine, follow_up):
+    session = _session()
+    engine.turn(session, "我们孵化器新认定为国家级，奖多少")
+    reply = engine.turn(session, follow_up)
+    assert reply.covered is True and reply.citations[0].article == 5
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我们是技术转移服务机构，帮一家企业把北京某高校的一项成果落到了鄂尔多斯。实际成交额650万，这一单奖多少",
+     (27, 195000, "computed")),
+    ("我们是一家技术转移服务机构，12个人。今年帮外省高校的一项技术在准格尔旗落地转化了，实际成交额600万，我们收了40万服务费，奖多少",
+     (27, 180000, "computed")),
+    ("帮一个成果在达拉特旗落地，技术交易实际成交额0.08亿，我们中介机构能拿多少奖", (27, 240000, "computed")),
+])
+def test_an_agency_saying_who_it_is_and_what_it_landed_apart_is_art_27(engine, text, expected):
+    assert amounts(engine.turn(_session(), text)) == [expected]
+
+
+def test_a_company_importing_technology_is_still_art_11(engine):
+    reply = engine.turn(_session(), "我们公司从外地引进了一项技术落地，技术合同交易额300万，有补助吗")
+    assert reply.citations[0].article == 11
+
+
+@pytest.mark.parametrize("text", [
+    "我们的矿用电机车拿到国家首台（套）重大技术装备认定了，单价260万",
+    "用电设备拿到了自治区首台套认定，单价100万，奖多少",
+])
+def test_using_electricity_in_a_products_name_is_not_an_electricity_benefit(engine, text):
+    reply = engine.turn(_session(), text)
+    assert reply.covered is True and any(b.article == 19 and b.basis == "computed" for b in reply.benefits)
+
+
+@pytest.mark.parametrize("text", ["企业用电有没有优惠", "我们工厂用电量大，电费有补贴吗"])
+def test_electricity_prices_stay_out_of_scope(engine, text):
+    assert engine.turn(_session(), text).covered is False
+
+
+@pytest.mark.parametrize("text", [
+    "我们做建材的，以前研发投入是0，没研发部门，也没有专利，今年三样都有了，有什么支持",
+    "公司一直没投过研发，今年想建个研发部出点成果，这种从零到一的企业市里有啥扶持",
+    "小厂一直没有研发投入，也没有研发机构，更没啥成果，听说有政策专门管这种的？",
+])
+def test_the_three_zeros_described_without_the_name_are_art_14(engine, text):
+    reply = engine.turn(_session(), text)
+    assert reply.citations[0].article == 14 and (14, 300000, "up_to") in amounts(reply)
+
+
+def test_no_rd_spending_alone_is_still_art_16(engine):
+    assert engine.turn(_session(), "我们研发投入一直没有，能不能申请研发投入奖补").citations[0].article == 16
+
+
+@pytest.mark.parametrize("text, article", [
+    ("拿市财政资助的项目，因为疫情封控没达到合同里的指标，还能不能结题", 29),
+    ("政府引导基金投了几家种子期科技企业，有一家亏了，有没有亏损容忍的说法", 28),
+    ("以后想往这个政策里加条款，由谁来定、走什么程序", 30),
+])
+def test_rules_asked_in_the_askers_own_words(engine, text, article):
+    reply = engine.turn(_session(), text)
+    assert reply.covered is True and reply.citations[0].article == article and reply.benefits == []
+
+
+@pytest.mark.parametrize("text", ["民营企业自己办的新型研发机构，市里怎么补，按什么比例",
+                                  "企业出资办的新型研发机构有啥支持"])
+def test_how_it_is_paid_asked_in_other_words_is_the_money_article(engine, text):
+    assert engine.turn(_session(), text).citations[0].article == 17
