@@ -182,7 +182,8 @@ def asks_for_benefit(tokenizer, masked: str) -> bool:
 ASK_WORDS = (r"请问|能不能|能否|可不可以|是否|多少|怎么|如何|哪|什么|啥|咋|几|有没有"
              r"|(?:能|可以|会|给|补|奖|算|行)不(?:能|可以|会|给|补|奖|算|行)"
              # "每年还有运营补贴没": 有…没 at the end asks
-             r"|(?:有|给|补|奖)[^，,。；;]{1,12}(?:没|没有)[。!！.\s]*$")
+             r"|(?:有|给|补|奖)[^，,。；;]{1,12}(?:没|没有)[。!！.\s]*$"
+             r"|是[^，,。；;]{1,10}还是")  # "是一次性的还是每年都有": one or the other
 _ASK_WORDS = re.compile(ASK_WORDS)
 _PARTICLE = re.compile(r"[吗呢么]")
 FOREIGN_LEAD_MAX = 12  # characters from an asking word to the foreign benefit it asks about

@@ -157,3 +157,53 @@ def test_rules_asked_in_the_askers_own_words(engine, text, article):
                                   "企业出资办的新型研发机构有啥支持"])
 def test_how_it_is_paid_asked_in_other_words_is_the_money_article(engine, text):
     assert engine.turn(_session(), text).citations[0].article == 17
+
+
+@pytest.mark.parametrize("denial", ["研发机构没有，首台套啥的都不是", "首台套也没有，高企都不是"])
+def test_a_thing_denied_after_its_name_is_not_the_askers(engine, denial):
+    reply = engine.turn(_session(), denial)
+    assert not reply.benefits and not any("哪一级" in a for a in reply.asks)
+
+
+@pytest.mark.parametrize("done", ["就这些，帮我汇总下", "行了，帮我合计一下"])
+def test_the_check_ends_in_ordinary_words(engine, done):
+    session = _session()
+    for text in ("帮我们单位估算一下能拿哪些钱", "我们是企业", "去年拿了国家高企，科小也入库了"):
+        engine.turn(session, text)
+    got = amounts(engine.turn(session, done))
+    assert (15, 300000, "fixed") in got and (15, 50000, "up_to") in got
+
+
+def test_a_figure_in_ordinary_words_inside_the_check_is_used(engine):
+    session = _session()
+    for text in ("帮我们单位算算能享受哪些政策，我们是高校", "今年新获批了一个自治区重点实验室"):
+        engine.turn(session, text)
+    reply = engine.turn(session, "大型仪器对外共享也做了，评价优良，去年给外面非关联单位服务收了300万")
+    assert (21, 300000, "computed") in amounts(reply)
+
+
+@pytest.mark.parametrize("text", ["我们是做技术转移的中介，撮合了一项外地成果在鄂尔多斯落地转化，能奖多少",
+                                  "技术转移机构促成一项高校的成果在本市转化，奖多少"])
+def test_one_deal_without_its_amount_is_the_per_deal_cap(engine, text):
+    assert (27, 300000, "up_to") in amounts(engine.turn(_session(), text))
+
+
+def test_a_banners_money_raised_later_is_the_new_input(engine):
+    session = _session()
+    engine.turn(session, "我们旗重点建设的一个新型研发机构，旗财政今年投入300万，市里能补多少")
+    assert amounts(engine.turn(session, "明年旗里打算加到600万，那市里补多少")) == [(26, 5000000, "computed")]
+
+
+@pytest.mark.parametrize("follow_up", ["这个是一次性的还是每年都有", "是按年给还是只给一次"])
+def test_an_either_or_question_is_a_follow_up(engine, follow_up):
+    session = _session()
+    engine.turn(session, "仪器开放共享评价优良，非关联单位服务收入200万，补多少")
+    reply = engine.turn(session, follow_up)
+    assert reply.covered is True and reply.citations[0].article == 21
+
+
+def test_a_new_subject_after_then_is_not_the_last_topic(engine):
+    session = _session()
+    engine.turn(session, "财政资助的项目因为不可抗力没达到预期目标，还能结题吗")
+    assert engine.turn(session, "那政府投资基金投早期科技企业亏了呢，容忍度有没有放宽").citations[0].article == 28
+    assert engine.turn(session, "这块谁负责").citations[0].article == 28

@@ -128,9 +128,10 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
     kept = _outermost(_matches(text, catalogue), catalogue)
     # "我们不是新型研发机构" states what the asker is not; "园区里有国家高企23家" counts others:
     # neither mention names the asker's recognition.
-    # "是不是也跟自治区重点实验室一样有200万": a thing named to compare with is not the asker's either
+    # "是不是也跟自治区重点实验室一样有200万": a thing named to compare with is not the asker's either;
+    # "研发机构没有，首台套啥的都不是": denied after the name
     negated = [m for m in kept if levels.negated_before(text, m.start) or _LEX.search("counted_after", text[m.end:])
-               or _compared(text, m)]
+               or _compared(text, m) or _LEX.search("negated_after", text[m.end:])]
     kept = [m for m in kept if not any(n.start <= m.start and m.end <= n.end for n in negated)]
     kept.sort(key=lambda m: (m.start, m.end))
     detected = Detected()
