@@ -207,3 +207,18 @@ def test_a_new_subject_after_then_is_not_the_last_topic(engine):
     engine.turn(session, "财政资助的项目因为不可抗力没达到预期目标，还能结题吗")
     assert engine.turn(session, "那政府投资基金投早期科技企业亏了呢，容忍度有没有放宽").citations[0].article == 28
     assert engine.turn(session, "这块谁负责").citations[0].article == 28
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我们是学院的分析测试中心，评价优良，设备原值2.3亿，去年给校外非关联单位做测试收入650万，市里这块补贴能给多少",
+     (21, 650000, "computed")),
+    ("自治区首台套技术装备新认定了，我们是研制单位，单台货值RMB 2,300万，奖补多少", (19, 500000, "computed")),
+])
+def test_the_answering_items_figure_is_read_in_the_askers_words(engine, text, expected):
+    assert expected in amounts(engine.turn(_session(), text))
+
+
+@pytest.mark.parametrize("text", ["公司刚拿到自治区专业化技术研发与中试公共服务平台的批复，一次性给多少",
+                                  "我们取得了自治区中试公共服务平台的认定，有奖补吗"])
+def test_getting_the_platforms_approval_is_newly_approved(engine, text):
+    assert (27, 1000000, "fixed") in amounts(engine.turn(_session(), text))

@@ -4,12 +4,10 @@ conversation, and Art. 30's rules (施行、有效期、就高从优不重复、
 from __future__ import annotations
 
 from bot.dialogue.facts import Facts, PolicyAnswer
+from bot.dialogue.handlers import form
 from bot.dialogue.nlu import moves
 from bot.dialogue.report import citation, first_clause_citation, report
-from bot.dialogue.state import (
-    SetTopic,
-    Topic,
-)
+from bot.dialogue.state import SetTopic, Topic, apply
 from bot.dialogue.turn import Decision, Turn
 
 RELATED_SHARE = 0.85
@@ -90,8 +88,12 @@ def _single_item(turn: Turn, clause_id: str):
 
 
 def _item_report(turn: Turn, entry, article: int) -> Decision:
-    decision = report(turn, turn.state, [entry.trigger], primary=article)
-    return Decision(decision.facts, (*decision.events, SetTopic(Topic(article=article, triggers=(entry.trigger,)))))
+    """The item's report; a figure the message gives with the item's own cue words is its input
+    ("…做测试，收入650万" for 21.2's sharing income)."""
+    events = [e for e in form.figure_events(turn) if e.figure == entry.figure] if entry.figure else []
+    after = apply(turn.state, events)
+    decision = report(turn, after, [entry.trigger], primary=article)
+    return Decision(decision.facts, (*events, *decision.events, SetTopic(Topic(article=article, triggers=(entry.trigger,)))))
 
 
 def article_answer(turn: Turn, number: int) -> Decision:

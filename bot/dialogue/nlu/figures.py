@@ -146,6 +146,8 @@ def _nearest_cue(text, spans, mention, mentions, wanted, catalogue, *, exclude: 
                  ) -> tuple[str | None, tuple | None]:
     best: tuple[int, int, str, tuple] | None = None
     for start, end, key in spans:
+        if start < mention.start < end:  # a cue pattern reaching into the amount ("单台货值RM" + "B 2,300万")
+            end = mention.start
         lo, hi = (end, mention.start) if end <= mention.start else (mention.end, start)
         if any(other is not mention and lo <= other.start and other.end <= hi for other in mentions):
             continue  # a cue with another amount in between belongs to that amount
