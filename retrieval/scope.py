@@ -179,7 +179,7 @@ def asks_for_benefit(tokenizer, masked: str) -> bool:
 
 # The asking words of _ASKS without punctuation and sentence-final particles: where the question
 # itself stands.
-ASK_WORDS = (r"请问|能不能|能否|可不可以|是否|多少|怎么|如何|哪|什么|啥|咋|几|有没有"
+ASK_WORDS = (r"请问|能不能|能否|可不可以|是否|多少|多久|多长时间|怎么|如何|哪|什么|啥|咋|几|有没有"
              r"|(?:能|可以|会|给|补|奖|算|行)不(?:能|可以|会|给|补|奖|算|行)"
              # "每年还有运营补贴没": 有…没 at the end asks
              r"|(?:有|给|补|奖)[^，,。；;]{1,12}(?:没|没有)[。!！.\s]*$"
@@ -245,7 +245,8 @@ def decide(text: str, masked: bool, evidence: float, cosine: float) -> tuple[boo
 # another place's programme is read off the asking sentences only: "4. 工会组织员工体检…" in the
 # minutes does not make "两份文件能不能都申请" a question about health checks.
 LONG_MESSAGE = 80  # characters from which a message is read as context plus question
-_SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]?")
+# a forwarded notice ends its part with …… / ...... / --- as often as with 。
+_SENTENCE = re.compile(r"(?:(?!……|\.{3}|---)[^。！？!?；;\n])*(?:[。！？!?；;\n]|……+|\.{3,}|-{3,})?")
 # the asking words of corpus/lexicon.yaml's question class that mark a sentence as the question,
 # spelled out so the query path reads no YAML; tests/retrieval/test_situations.py checks that
 # every example of that class is read as asking (ASK_WORDS, plus the question mark, sentence-final

@@ -222,3 +222,19 @@ def test_the_answering_items_figure_is_read_in_the_askers_words(engine, text, ex
                                   "我们取得了自治区中试公共服务平台的认定，有奖补吗"])
 def test_getting_the_platforms_approval_is_newly_approved(engine, text):
     assert (27, 1000000, "fixed") in amounts(engine.turn(_session(), text))
+
+
+@pytest.mark.parametrize("text", [
+    "【工信转发】关于组织开展专精特新“小巨人”企业培育工作的通知……请问这个小巨人申报今年啥时候截止，要准备哪些材料",
+    "新上一条中试线要做环评，生态环境局审批一般要多长时间",
+    "专精特新企业认定要交哪些材料，多久能批下来",
+])
+def test_another_programmes_dates_and_papers_are_not_this_policys(engine, text):
+    assert engine.turn(_session(), text).covered is False
+
+
+def test_a_forwarded_notice_is_context_the_question_after_it_decides(engine):
+    text = ("【转发】各位好，XX大科学装置项目组近期来鄂考察选址，涉及用地、建安工程、设备采购及团队引进等事项……\n---\n"
+            "请问像这种国家在咱们这布局的重大科技基础设施，市里在土地、设备、人才这些上面是啥政策，有没有上限")
+    reply = engine.turn(_session(), text)
+    assert reply.covered is True and reply.citations[0].article == 1
