@@ -238,3 +238,42 @@ def test_a_forwarded_notice_is_context_the_question_after_it_decides(engine):
             "请问像这种国家在咱们这布局的重大科技基础设施，市里在土地、设备、人才这些上面是啥政策，有没有上限")
     reply = engine.turn(_session(), text)
     assert reply.covered is True and reply.citations[0].article == 1
+
+
+@pytest.mark.parametrize("text", ["同一件事市里另外一个政策也能补，两个都拿行不行", "两边都拿可以吗，另一个政策也补这个",
+                                  "这个项目别的政策也给钱，两份都要行吗"])
+def test_taking_two_policies_asked_in_other_words_is_art_30(engine, text):
+    assert engine.turn(_session(), text).citations[0].article == 30
+
+
+@pytest.mark.parametrize("text", ["行业协会给我们评了个“科技创新示范企业”称号，按市里政策有没有奖金",
+                                  "一家投资机构评我们为年度最具潜力科技企业，市里奖不奖"])
+def test_a_title_from_an_association_or_investor_is_not_this_policys(engine, text):
+    reply = engine.turn(_session(), text)
+    assert reply.covered is False and reply.benefits == []
+
+
+@pytest.mark.parametrize("first, follow_up", [
+    ("科技型企业可以申请科创贷吗", "那科创贷年利率现在是多少？哪家银行最低"),
+    ("高企认定了能拿多少", "认定管理工作网的账号密码忘了，怎么重置"),
+])
+def test_another_bodys_matter_after_a_topic_is_not_the_topic(engine, first, follow_up):
+    session = _session()
+    engine.turn(session, first)
+    assert engine.turn(session, follow_up).covered is False
+
+
+def test_a_banners_own_document_is_not_this_policy(engine):
+    assert engine.turn(_session(), "我们旗自己的配套奖励文件在哪查").covered is False
+
+
+def test_the_citys_prize_after_a_regional_one_is_not_paid(engine):
+    session = _session()
+    assert (25, 100000, "computed") in amounts(engine.turn(session, "获得自治区科技进步二等奖，奖金10万，市里奖多少"))
+    reply = engine.turn(session, "那市里的科技奖呢，我们另一个项目得了市一等奖")
+    assert reply.covered is False and reply.benefits == []
+
+
+def test_a_banners_key_research_institute_in_other_words_is_art_26(engine):
+    reply = engine.turn(_session(), "旗里还给重点建设的研究院投了300万，市里怎么配")
+    assert (26, 3000000, "computed") in amounts(reply)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from bot.dialogue.handlers import scope
 from bot.dialogue.handlers.answers import article_answer
 from bot.dialogue.nlu import moves
 from bot.dialogue.report import report
@@ -74,6 +75,8 @@ def is_topic_follow_up(turn: Turn) -> bool:
     its own and leans on what the last answer was about."""
     f, topic = turn.frame, turn.state.topic
     if topic is None or f.names_something or f.article_ref is not None or not (f.is_question() or f.is_elliptical_question()):
+        return False
+    if scope.asks_another_bodys_matter(turn):  # "那科创贷年利率现在是多少": the bank's matter, not the topic's
         return False
     if f.search.reason is not None:
         return False

@@ -90,6 +90,8 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
         return True  # "申请国家自然科学基金，申请人必须要有副高职称吗": that programme's own rules
     if _asks_an_input_value(turn):  # "自治区科学技术进步奖一等奖的奖金是多少钱", "…后补助是按合同额的百分之几给的"
         return True
+    if not f.named and moves.is_move("titled_by_private", f.text):
+        return True  # "行业协会给我们评了个‘科技创新示范企业’称号，有没有奖金": the association's own title
     if asks_support(f.text):
         return False
     top = f.top_article
