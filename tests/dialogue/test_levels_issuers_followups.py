@@ -277,3 +277,17 @@ def test_the_citys_prize_after_a_regional_one_is_not_paid(engine):
 def test_a_banners_key_research_institute_in_other_words_is_art_26(engine):
     reply = engine.turn(_session(), "旗里还给重点建设的研究院投了300万，市里怎么配")
     assert (26, 3000000, "computed") in amounts(reply)
+
+
+@pytest.mark.parametrize("follow_up", ["那到底按多少比例补", "按什么标准给"])
+def test_a_bare_rate_question_is_about_the_last_item(engine, follow_up):
+    session = _session()
+    engine.turn(session, "我们企业从外地引进了一项技术，合同交易额500万，补多少")
+    reply = engine.turn(session, follow_up)
+    assert reply.citations[0].article == 11 and (11, 10000000, "up_to") in amounts(reply)  # the text gives only a cap
+
+
+def test_newly_approved_said_after_the_platforms_name(engine):
+    session = _session()
+    engine.turn(session, "新获批的自治区科研中试基地奖多少")
+    assert (27, 1000000, "fixed") in amounts(engine.turn(session, "换成自治区专业化技术研发与中试公共服务平台呢，新获批那种"))

@@ -93,11 +93,12 @@ QUESTION_KINDS = ("how_much", "asks_amount", "total", "ask.when", "ask.validity"
                   "ask.funding_source", "ask.who", "ask.procedure")
 
 
-ELLIPTICAL_KINDS = ("ask.when", "ask.who", "ask.procedure")
+ELLIPTICAL_KINDS = ("ask.when", "ask.who", "ask.procedure", "ask.rate")
 
 
 def only_asks(text: str) -> bool:
-    """"要找哪个部门", "那什么时候截止", "怎么申请呢": a when / who / how question and nothing
+    """"要找哪个部门", "那什么时候截止", "怎么申请呢", "那到底按多少比例补": a when / who / how /
+    what-rate question and nothing
     else, so what it asks about is the last answer's topic."""
     rest, asked = text, False
     for kind in ELLIPTICAL_KINDS:
