@@ -289,7 +289,10 @@ class Trigger(_Frozen):
         return re.compile("|".join(scoped))
 
     def matches(self, text: str) -> bool:
-        return self.any_cue.search(text) is not None or any(c.search(text) for c in self.cues_for(text)[len(self.cue_patterns):])
+        if self.any_cue.search(text) is not None:
+            return True
+        asker, cues = self._asker_patterns
+        return asker is not None and asker.search(text) is not None and any(c.search(text) for c in cues)
 
 
 class SourceQuote(_Frozen):
@@ -466,8 +469,9 @@ class Catalogue(_Frozen):
                     keys.append(e.figure)
         return keys
 
+    @cached_property
     def objects(self) -> dict[str, list[str]]:
-        """Each thing (a trigger's object) and its trigger ids, catalogue order."""
+        """Each thing (a trigger's object) and its trigger ids, catalogue order (read per message)."""
         out: dict[str, list[str]] = {}
         for tid, trigger in self.triggers.items():
             out.setdefault(trigger.object, []).append(tid)

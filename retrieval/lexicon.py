@@ -174,7 +174,7 @@ class Lexicon:
         Every part of an ``A+B`` variant must occur; a Latin-letter part matches whole words only
         (``rent`` is not in ``current``, ``tax`` not in ``taxi``); with the text's word `cuts`
         (Tokenizer.cuts) a Chinese part that starts and ends inside two different words is not
-        that word (用电 in 矿用|电机车).
+        that word (水电 in 抽水|电站).
         """
         spans: set[tuple[int, int]] = set()
         candidates = {i for _, _, i in self._occurrences(text, self._foreign_index)}

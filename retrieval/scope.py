@@ -119,7 +119,7 @@ def blank_out_of_scope(lexicon, text: str, cuts: frozenset[int] | None = None) -
     """(`text` with the out-of-scope phrases blanked, whether it names a foreign benefit kind).
 
     A foreign benefit kind takes the benefit words attached to it along (see _ATTACHED_*); with
-    the word `cuts` of the text a kind is only matched as a word of its own (not 用电 in 矿用电机车).
+    the word `cuts` of the text a kind is not matched across two words (水电 in 抽水|电站).
     """
     masked = lexicon.mask_out_of_scope(text, cuts)
     spans = lexicon.foreign_benefit_spans(text, cuts)
@@ -254,11 +254,19 @@ _SENTENCE = re.compile(r"(?:(?!……|\.{3}|---)[^。！？!?；;\n])*(?:[。！
 _ASKS = re.compile(rf"[?？]|吗|呢$|不$|{ASK_WORDS}|\bhow\b|\bwhat\b|\bwhich\b|\bcan\b|\bwhen\b|\bwho\b")
 
 
-def asking_part(text: str) -> str:
-    """The sentences of a long message that ask something, or the whole text (short, or no
-    sentence asks, or every sentence does)."""
+def asking_spans(text: str) -> list[tuple[int, int]]:
+    """Where the sentences of a long message that ask something stand, or the whole text (short,
+    or no sentence asks, or every sentence does)."""
+    whole = [(0, len(text))]
     if len(text) < LONG_MESSAGE:
-        return text
-    sentences = [m.group() for m in _SENTENCE.finditer(text) if m.group().strip()]
-    asking = [x for x in sentences if _ASKS.search(x)]
-    return "".join(asking) if asking and len(asking) < len(sentences) else text
+        return whole
+    sentences = [m for m in _SENTENCE.finditer(text) if m.group().strip()]
+    asking = [m.span() for m in sentences if _ASKS.search(m.group())]
+    return asking if asking and len(asking) < len(sentences) else whole
+
+
+def asking_part(text: str) -> str:
+    """The sentences of a long message that ask something (asking_spans), joined; the text itself
+    when that is all of it."""
+    spans = asking_spans(text)
+    return text if spans == [(0, len(text))] else "".join(text[s:e] for s, e in spans)

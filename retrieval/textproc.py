@@ -149,7 +149,7 @@ class Tokenizer:
         return self._jieba
 
     def cuts(self, text: str) -> frozenset[int]:
-        """Where jieba cuts `text` into words: the offsets between words ("矿用|电机车" -> 0, 2, 5)."""
+        """Where jieba cuts `text` into words: the offsets between words ("抽水|电站" -> 0, 2, 4)."""
         offsets, at = {0}, 0
         for word in self._cutter().lcut(text, HMM=False):
             at += len(word)

@@ -62,7 +62,6 @@ class SessionState(_Frozen):
     # a figure told as a total less an excluded part ("800万，其中300万是关联单位的"): (total, parts)
     figure_deductions: dict[str, tuple[int, tuple[int, ...]]] = Field(default_factory=dict)
     skipped: tuple[str, ...] = ()  # figure keys the user chose not to give
-    # per-item figures whose items were told one message at a time: each stays its own benefit
     # how many of a recognition the asker has, when said ("两个自治区重点实验室"): each is paid
     trigger_counts: dict[str, int] = Field(default_factory=dict)
     asked_figure: str | None = None  # the figure the last reply asked for

@@ -15,32 +15,28 @@ def _session() -> str:
     return f"lif-{next(_ids)}"
 
 
-@pytest.mark.parametrize("text, article", [
-    ("我们得了鄂尔多斯市科技进步一等奖，奖金5万，市里还能等额再奖一次吗", 25),
-    ("鄂尔多斯市自己评的科学技术奖，也能等额奖励吗", 25),
-    ("市里评的首台套装备，按单价30%给奖补吗", 19),
-    ("产品被认定为鄂尔多斯市首批次新材料，有奖补吗", 19),
-    ("我们是市级技术转移服务机构，市科技局备案的，新认定有没有奖补", 27),
-    ("我们的企业技术中心是市科学技术局认定的，能拿多少", 17),
-])
-def test_the_citys_own_recognition_is_not_one_the_policy_pays(engine, text, article):
+# the city's own (by name, by who recognised it), a thing by its own name at an unpaid level, another body's
+UNPAID = [
+    ("city-prize", "我们得了鄂尔多斯市科技进步一等奖，奖金5万，市里还能等额再奖一次吗", 25),
+    ("city-issuer", "鄂尔多斯市自己评的科学技术奖，也能等额奖励吗", 25),
+    ("city-issuer", "市里评的首台套装备，按单价30%给奖补吗", 19),
+    ("city-name", "产品被认定为鄂尔多斯市首批次新材料，有奖补吗", 19),
+    ("city-level", "我们是市级技术转移服务机构，市科技局备案的，新认定有没有奖补", 27),
+    ("city-issuer", "我们的企业技术中心是市科学技术局认定的，能拿多少", 17),
+    ("own-name-banner", "我们在达旗建的研发飞地，是旗里认定的人才科创飞地，能享受孵化类200万吗", 6),
+    ("own-name-level", "自治区级的人才科创飞地认定了，市里奖吗", 6),
+    ("own-name-level", "我们是国家级专业化技术研发与中试公共服务平台，市里一次性给多少", 27),
+    ("region-contest", "我们参加的是自治区科技厅主办的创新创业大赛（不是鄂尔多斯杯），拿了一等奖，奖不奖", 11),
+    ("region-contest", "拿了自治区的创新创业大赛二等奖，项目也落地了，奖多少", 11),
+]
+
+
+@pytest.mark.parametrize("text, article", [row[1:] for row in UNPAID], ids=[row[0] for row in UNPAID])
+def test_a_recognition_the_policy_does_not_pay_is_not_covered(engine, text, article):
     reply = engine.turn(_session(), text)
     assert_contract(reply)
     assert reply.covered is False and reply.benefits == []
     assert reply.citations and reply.citations[0].article == article
-
-
-@pytest.mark.parametrize("text, article", [
-    ("我们在达旗建的研发飞地，是旗里认定的人才科创飞地，能享受孵化类200万吗", 6),
-    ("自治区级的人才科创飞地认定了，市里奖吗", 6),
-    ("我们是国家级专业化技术研发与中试公共服务平台，市里一次性给多少", 27),
-    ("我们参加的是自治区科技厅主办的创新创业大赛（不是鄂尔多斯杯），拿了一等奖，奖不奖", 11),
-    ("拿了自治区的创新创业大赛二等奖，项目也落地了，奖多少", 11),
-])
-def test_a_thing_named_by_its_own_name_at_an_unpaid_level_or_by_another_body(engine, text, article):
-    reply = engine.turn(_session(), text)
-    assert reply.covered is False and reply.benefits == []
-    assert reply.citations[0].article == article
 
 
 def test_the_paid_thing_beside_another_bodys_one_is_still_paid(engine):
@@ -146,7 +142,6 @@ def test_no_rd_spending_alone_is_still_art_16(engine):
 @pytest.mark.parametrize("text, article", [
     ("拿市财政资助的项目，因为疫情封控没达到合同里的指标，还能不能结题", 29),
     ("政府引导基金投了几家种子期科技企业，有一家亏了，有没有亏损容忍的说法", 28),
-    ("以后想往这个政策里加条款，由谁来定、走什么程序", 30),
 ])
 def test_rules_asked_in_the_askers_own_words(engine, text, article):
     reply = engine.turn(_session(), text)

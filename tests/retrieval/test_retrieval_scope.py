@@ -21,3 +21,12 @@ def test_the_city_as_payer_is_always_the_city_named():
     for example in lexicon().classes["payer_home"].examples:
         assert lexicon().search("payer_home", example)
         assert re.search(scope.HOME_NAMED, example), example
+
+
+def test_the_asking_sentences_are_found_where_they_stand():
+    notice = "【转发】关于组织开展培育工作的通知，请各单位于月底前报送材料，逾期不予受理，联系人张老师。" * 2
+    text = notice + "……请问我们这种情况市里有没有奖补？" + notice
+    spans = scope.asking_spans(text)
+    assert [text[s:e] for s, e in spans] == ["请问我们这种情况市里有没有奖补？"]
+    assert scope.asking_part(text) == "请问我们这种情况市里有没有奖补？"
+    assert scope.asking_spans("高企能拿多少") == [(0, 6)]

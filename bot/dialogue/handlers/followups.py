@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from bot.dialogue.frame import ELLIPTICAL_MAX
 from bot.dialogue.handlers import scope
 from bot.dialogue.handlers.answers import article_answer
 from bot.dialogue.nlu import moves
@@ -10,8 +11,9 @@ from bot.dialogue.report import report
 from bot.dialogue.state import SetTopic, Topic
 from bot.dialogue.turn import Decision, Turn
 
-# A follow-up is short: it names the change and leans on the last answer for the rest.
-FOLLOW_UP_MAX = 12
+# A follow-up is short: it names the change and leans on the last answer for the rest (the same
+# length understand() uses to read "众创空间呢" at the last answer's level).
+FOLLOW_UP_MAX = ELLIPTICAL_MAX
 # a question this short that uses the words of the topic's own items is about the topic
 FOLLOW_UP_WORDS_MAX = 16
 FOLLOW_UP_SHARED = 3  # characters a follow-up shares with the topic's item names ("运行补贴")

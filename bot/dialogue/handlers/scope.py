@@ -13,7 +13,7 @@ from bot.dialogue.nlu.levels import negated_before
 from bot.dialogue.report import citation, first_clause_citation
 from bot.dialogue.state import SetTopic, Topic
 from bot.dialogue.turn import Decision, Turn
-from retrieval.scope import asking_part
+from retrieval.scope import asking_part, asking_spans
 
 # --- not covered -----------------------------------------------------------------------------------
 
@@ -99,13 +99,12 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
     texts = [turn.policy.article(n).text for n in candidates]
     # a matter the answering article itself speaks of (技术经纪人 评职称 in Art. 27) is this policy's;
     # in a long pasted message only what it asks counts (the forwarded notice's 设备采购 is not asked)
-    asking = asking_part(f.text)
-    start = f.text.find(asking) if asking is not f.text else 0
+    asked = asking_spans(f.text)
 
     def unanswered(name: str) -> bool:
-        return any(not any(m.group(0) in text for text in texts)
-                   and not moves.told_event(f.text, start + m.start(), start + m.end())
-                   for m in moves.finditer(name, asking))
+        return any(not any(m.group(0) in text for text in texts) and not moves.told_event(f.text, m.start(), m.end())
+                   and any(s <= m.start() and m.end() <= e for s, e in asked)
+                   for m in moves.finditer(name, f.text))
 
     # a matter an article only names (27.5: 技术经纪 in the 职称评审 sequence): its criteria are another body's
     if moves.is_move("ask.criteria", f.text) and any(True for _ in moves.finditer("ask.foreign_matter", f.text)):
@@ -113,6 +112,7 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
     if f.named:  # a recognition named: its criteria, procedure, dates are another body's
         return unanswered("ask.other_matter")
     # a programme or benefit the policy lacks named ("专精特新小巨人申报啥时候截止"): its dates and papers
+    asking = asking_part(f.text)
     if turn.knowledge.retriever.lexicon.mask_out_of_scope(asking) != asking:
         return unanswered("ask.other_matter")
     # nothing of the policy named: only the matters no article sets (fees, land, titles, permits…)

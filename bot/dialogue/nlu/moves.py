@@ -93,7 +93,9 @@ QUESTION_KINDS = ("how_much", "asks_amount", "total", "ask.when", "ask.validity"
                   "ask.funding_source", "ask.who", "ask.procedure")
 
 
-ELLIPTICAL_KINDS = ("ask.when", "ask.who", "ask.procedure", "ask.rate")
+ELLIPTICAL_KINDS = ("ask.when", "ask.who", "ask.procedure")
+# what a bare follow-up may ask about the last answer: those, and its rate (那到底按多少比例补)
+ONLY_ASKS_KINDS = (*ELLIPTICAL_KINDS, "ask.rate")
 
 
 def only_asks(text: str) -> bool:
@@ -101,7 +103,7 @@ def only_asks(text: str) -> bool:
     what-rate question and nothing
     else, so what it asks about is the last answer's topic."""
     rest, asked = text, False
-    for kind in ELLIPTICAL_KINDS:
+    for kind in ONLY_ASKS_KINDS:
         if _LEX.search(kind, rest):
             asked = True
             rest = _LEX.regex(kind).sub(" ", rest)

@@ -204,7 +204,7 @@ def _named_as_itself(text: str, catalogue: Catalogue, obj: str, negated=()) -> l
     while start >= 0:
         end = start + len(name)
         if not any(n.start <= start and end <= n.end for n in negated) and not levels.negated_before(text, start):
-            out += [TriggerMatch(t, start, end) for t in catalogue.objects()[obj]]
+            out += [TriggerMatch(t, start, end) for t in catalogue.objects[obj]]
         start = text.find(name, end)
     return out
 
@@ -212,7 +212,7 @@ def _named_as_itself(text: str, catalogue: Catalogue, obj: str, negated=()) -> l
 def _named_without_a_kind(text: str, catalogue: Catalogue, seen: set[str], negated) -> dict[str, list[TriggerMatch]]:
     """Things named by their own name but matched by no cue, because the cues need the kind
     (孵化类/研发类 人才科创飞地): object -> its mentions."""
-    found = {obj: _named_as_itself(text, catalogue, obj, negated) for obj in catalogue.objects() if obj not in seen}
+    found = {obj: _named_as_itself(text, catalogue, obj, negated) for obj in catalogue.objects if obj not in seen}
     return {obj: ms for obj, ms in found.items() if ms}
 
 
