@@ -230,6 +230,9 @@ class Trigger(_Frozen):
     # a thing that is by definition in another place (人才科创飞地 in 上海, 深圳): a place named
     # with it says where it is, not who recognised it
     located_elsewhere: bool = False
+    # levels whose bodies grant this title on behalf of its own level (高企 and 科技型中小企业 are
+    # recognised and entered by the region's bodies): "自治区认定的高企" is still the national one
+    granted_through: tuple[Level, ...] = ()
     # cues that name the event only when the message also says who the asker is (`asker`):
     # "我们是技术转移服务机构……帮一家企业把一项成果落到了鄂尔多斯" tells both in two places
     asker: str | None = None

@@ -44,6 +44,8 @@ class Alias:
 class Expansion:
     groups: tuple[tuple[str, ...], ...]  # the policy wording of each alias that fired, file order
     spans: tuple[tuple[int, int], ...]  # where the variants matched (start, end) in the text
+    # how many distinct variants of each group matched ("疫情…没做成…被追责": three for 容错)
+    hits: tuple[int, ...] = ()
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -218,12 +220,15 @@ class Lexicon:
             else:
                 matched.extend(spans)
                 fired.add(n)
+        variants: dict[int, set[str]] = {n: {"+"} for n in fired}  # a combo counts as one variant
         for start, end, n in self._occurrences(text, self._literal_index):
             if _outside_terms(taken, start, end) and _free(matched, start, end):
                 matched.append((start, end))
                 fired.add(n)
-        groups = tuple(self.aliases[n].terms for n in sorted(fired))
-        return Expansion(groups, tuple(sorted(set(matched))))
+                variants.setdefault(n, set()).add(text[start:end])
+        order = sorted(fired)
+        groups = tuple(self.aliases[n].terms for n in order)
+        return Expansion(groups, tuple(sorted(set(matched))), tuple(len(variants[n]) for n in order))
 
     def spellings(self) -> tuple[str, ...]:
         """The policy's wording and the literal ways people write it: the terms, the alias keys and

@@ -81,13 +81,13 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # "科技部认定的孵化器", "科技厅立项的项目市里配套吗"; nor when this city is named too.
 _OTHER_PLACE_BEFORE = re.compile(
     r"(?:在|到|去|赴|从|和|与|跟|同|向|来自|引进|引入|对接|联合|落户|买|购买|卖给|卖到|给|为|帮|面向|于"
-    r"|获批|被|经|由|取得|获得|拿到|申报|承担"
+    r"|获批|被|经|由|取得|获得|拿到|申报|承担|通过了?|经过|让|请"
     r"|\b(?:in|to|from|with|at|into|and)\s)\s*"
     # the later places of a list after such a word: "在上海、深圳各设一个飞地"
     r"(?:[^\s，。；？！,.;?!、和与及]{2,8}[、和与及])*$"
 )
 _OTHER_PLACE_AFTER = re.compile(
-    r"\s*(?:市|省|地区|那边|那里|当地|方面)?\s*(?:的)?\s*(?:高校|大学|院校|科研院所|院所|研究院|研究所|实验室"
+    r"\s*(?:市|省|地区|那边|那里|当地|方面)?\s*(?:的)?\s*(?:一个|一家|一所|一位|一支|某个?|几个|几家|两个|两家)?(?:高校|大学|院校|科研院所|院所|研究院|研究所|实验室"
     r"|团队|专家|教授|企业|公司|客户|机构|医院|技术|成果|专利|飞地|研发中心|分公司|总部|来的|过来|联合|合作|共建"
     r"|(?:universit|compan|enterpris|firm|team|expert|partner|lab|institut|technolog|patent))"
     # an institution named after its city: "北京理工大学", "西安交大", "上海某研究院"

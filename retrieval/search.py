@@ -73,6 +73,7 @@ W_TERM = 1.5  # a policy term (terms.txt, alias keys)
 W_GENERIC = 0.5  # benefit/administrative words every article uses
 W_SUBWORD = 0.3  # sub-words of a long token
 W_ALIAS = 1.0  # policy wording added by an alias
+ALIAS_HITS_MAX = 2  # distinct variants of one alias counted as evidence (3 changes nothing more on the sets)
 W_TITLE = 0.5  # article title's share in the article's keyword score
 W_VECTOR = 1.0  # cosine weight against the normalized keyword score
 # In-scope decision
@@ -266,8 +267,10 @@ class Retriever:
             if token not in GENERIC:
                 for sub in tokenizer.subwords(token):
                     add(sub, W_SUBWORD, whole=False)
-        for terms in expansion.groups:
-            share = 1.0 / len(terms)
+        for terms, hits in zip(expansion.groups, expansion.hits, strict=True):
+            # a situation told in several everyday words of one idea ("疫情…没做成…会不会被追责")
+            # is that much more evidence for it, up to ALIAS_HITS_MAX; the ranking weight stays
+            share = min(hits, ALIAS_HITS_MAX) / len(terms)
             for term in terms:
                 for token in tokenizer.tokens(term):
                     if token in seen:

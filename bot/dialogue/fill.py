@@ -34,6 +34,15 @@ def set_figure(catalogue, key: str, value: FigureValue, words: str = "", deducti
     return SetFigure(key, value, words, deduction)
 
 
+def add_items(state, key: str, values, words: str) -> tuple[FigureValue, str]:
+    """'还漏了一笔，成交额1500万': the told items of `key` and these after them, with the words of both."""
+    old = state.figures.get(key)
+    items = (*(old if isinstance(old, tuple | list) else (old,)), *(values if isinstance(values, tuple | list)
+                                                                  else (values,)))
+    before = state.figure_words.get(key, "")
+    return items, "、".join(w for w in (before, words) if w)
+
+
 def replace_item(value: FigureValue, index: int, new: int) -> FigureValue:
     """'不对，第二笔是900万': one item of a list changed, the others kept."""
     items = list(value) if isinstance(value, tuple) else [value]

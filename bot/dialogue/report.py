@@ -61,6 +61,16 @@ def _without_denied_conditions(result: Report, denied: frozenset[str], catalogue
     return result.model_copy(update={"benefits": benefits, "pending": pending, "totals": totals_of(benefits)}), unmet
 
 
+def _not_for_org(state: SessionState, triggers, catalogue, final: bool):
+    """The final report leaves out what the organisation type cannot receive: said, never dropped silently."""
+    org = state.org_type
+    if not final or org is None:
+        return ()
+    closed = [catalogue.triggers[t] for t in triggers if org not in catalogue.triggers[t].recipients]
+    return tuple(say("not_for_org", what=t.label, org=catalogue.org_types[org],
+                     who="、".join(catalogue.org_types[r] for r in t.recipients)) for t in closed)
+
+
 def alternatives(catalogue, triggers) -> bool:
     """Two levels of one thing (国家级/自治区级众创空间) among the triggers shown."""
     levels: dict[str, set[str]] = {}
@@ -81,6 +91,7 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
                               one_item=bool(lexicon().search("one_item", text)))
     result, unmet = _without_denied_conditions(result, turn.frame.denied_conditions, catalogue)
     notes = (*notes, *(say("condition_unmet", item=catalogue.entry(eid).item, condition=cond) for eid, cond in unmet))
+    notes = (*notes, *_not_for_org(state, triggers, catalogue, final))
     benefits = list(result.benefits)
     if primary is not None:  # the article the question is about leads; the rest keep article order
         benefits.sort(key=lambda b: b.article != primary)

@@ -13,17 +13,22 @@ from bot.dialogue.turn import Decision, Turn
 RELATED_SHARE = 0.85
 ANSWER_CLAUSES = 2  # clauses quoted for a policy answer
 RULES_ARTICLE = 30  # 施行、有效期、就高从优不重复、废止
-RULE_KINDS = ("ask.overlap", "ask.old_policy", "ask.validity", "ask.funding_source")
+# The rule questions and the article that states each rule: asked with a money thing named, the
+# rule is the answer, not the thing's amount ("已经按别的政策拿过了，还能再拿吗" is Art. 30;
+# "市科技重大专项没做出来，会不会让退钱" is Art. 29's 容错, not Art. 9's 2000万)
+RULE_ARTICLES = {"ask.overlap": RULES_ARTICLE, "ask.old_policy": RULES_ARTICLE, "ask.funding_source": RULES_ARTICLE,
+                 "ask.validity": RULES_ARTICLE, "ask.failure": 29}
 NOT_COVERED_RELATED = 2  # articles named as related in a not-covered reply
 
 
 def asks_the_rules(turn: Turn) -> bool:
-    """When the policy applies and whether benefits add up are Art. 30's rules ("已经按别的政策拿过
-    了，还能再拿吗", "那什么时候到期", "2021年那个政策还能用吗"), not a money article's amount."""
+    """When the policy applies, whether benefits add up and what a failed funded project faces are
+    rules (Art. 30, Art. 29: "已经按别的政策拿过了，还能再拿吗", "那什么时候到期", "2021年那个政策还能用吗",
+    "项目没做成会不会被追责"), not a money article's amount."""
     f = turn.frame
     if f.search.reason is not None or f.article_lookup is not None:
         return False
-    if {"ask.overlap", "ask.old_policy", "ask.funding_source"} & f.kinds:
+    if {"ask.overlap", "ask.old_policy", "ask.funding_source", "ask.failure"} & f.kinds:
         return True
     # a date question about this policy itself: no recognition, no other programme's topic
     return "ask.validity" in f.kinds and not f.named and (not f.names_a_topic or f.top_article == RULES_ARTICLE)
@@ -31,19 +36,22 @@ def asks_the_rules(turn: Turn) -> bool:
 
 def the_rules(turn: Turn) -> Decision:
     f = turn.frame
-    article = turn.policy.article(RULES_ARTICLE)
+    kinds = [k for k in RULE_ARTICLES if k in f.kinds]
+    number = RULE_ARTICLES[next((k for k in kinds if RULE_ARTICLES[k] != RULES_ARTICLE), kinds[0])]
+    kinds = [k for k in kinds if RULE_ARTICLES[k] == number]
+    article = turn.policy.article(number)
     # the clauses that state the rule asked about: the question's own class found in the clause
     # (就高 in 30.6 for an overlap question, 有效期 in 30.1 for a date, 废止 in 30.8 for the old policy)
-    kinds = [k for k in RULE_KINDS if k in f.kinds]
     clause_ids = tuple(c.id for c in article.clauses if any(moves.is_move(k, c.text) for k in kinds))
     clause_ids = clause_ids[:ANSWER_CLAUSES] or (article.clauses[0].id,)
     related = tuple(dict.fromkeys(e.article for x in f.named for e in turn.catalogue.entries_for_trigger(x)))
-    citations = [citation(turn.knowledge, RULES_ARTICLE, cid, turn.policy.clause(cid).text) for cid in clause_ids]
-    citations += [first_clause_citation(turn.knowledge, n) for n in related[:NOT_COVERED_RELATED]]
+    citations = [citation(turn.knowledge, number, cid, turn.policy.clause(cid).text) for cid in clause_ids]
+    citations += [first_clause_citation(turn.knowledge, n) for n in related[:NOT_COVERED_RELATED] if n != number]
+    on_dates = number == RULES_ARTICLE
     facts = Facts(intent="policy", covered=True,
-                  answer=PolicyAnswer(article=RULES_ARTICLE, clauses=clause_ids, related=related[:NOT_COVERED_RELATED]),
-                  art30=True, validity=True, departments=tuple(article.departments), citations=tuple(citations))
-    return Decision(facts, (SetTopic(Topic(article=RULES_ARTICLE)),))
+                  answer=PolicyAnswer(article=number, clauses=clause_ids, related=related[:NOT_COVERED_RELATED]),
+                  art30=on_dates, validity=on_dates, departments=tuple(article.departments), citations=tuple(citations))
+    return Decision(facts, (SetTopic(Topic(article=number)),))
 
 
 

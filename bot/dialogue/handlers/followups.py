@@ -7,6 +7,7 @@ from bot.dialogue.frame import ELLIPTICAL_MAX
 from bot.dialogue.handlers import scope
 from bot.dialogue.handlers.answers import article_answer
 from bot.dialogue.nlu import moves
+from bot.dialogue.nlu.recognitions import Unpaid
 from bot.dialogue.report import report
 from bot.dialogue.state import SetTopic, Topic
 from bot.dialogue.turn import Decision, Turn
@@ -22,8 +23,7 @@ FOLLOW_UP_SHARED = 3  # characters a follow-up shares with the topic's item name
 def _level_siblings(turn: Turn) -> list[tuple[str, str]]:
     """(told trigger, its sibling at the level the message names)."""
     f, catalogue = turn.frame, turn.catalogue
-    topic = turn.state.topic
-    told = list((topic.triggers or topic.unpaid) if topic else ()) or list(turn.state.triggers)
+    told = _told_things(turn)
     level = f.corrected_level or f.level
     pairs = []
     for tid in told:
@@ -40,11 +40,32 @@ def is_level_follow_up(turn: Turn) -> bool:
     # after "本政策没有对市级的…规定": "不对不对，刚问了办公室，是自治区级的" corrects the level said
     corrects_unpaid = bool(topic and topic.unpaid) and f.has("correction") and f.corrected_level is not None
     return (not f.names_something and (f.level or f.corrected_level) is not None
-            and (f.has("follow_up") or len(f.text) <= FOLLOW_UP_MAX or corrects_unpaid) and bool(_level_siblings(turn)))
+            and (f.has("follow_up") or len(f.text) <= FOLLOW_UP_MAX or corrects_unpaid)
+            and bool(_level_siblings(turn) or _unpaid_at_level(turn)))
+
+
+def _told_things(turn: Turn) -> list[str]:
+    topic = turn.state.topic
+    return list((topic.triggers or topic.unpaid) if topic else ()) or list(turn.state.triggers)
+
+
+def _unpaid_at_level(turn: Turn) -> list[Unpaid]:
+    """"那市级的有没有" after the 企业技术中心: the told thing at a level the policy does not pay it at."""
+    f, catalogue = turn.frame, turn.catalogue
+    level = f.corrected_level or f.level
+    out: dict[str, Unpaid] = {}
+    for tid in _told_things(turn):
+        obj = catalogue.triggers[tid].object
+        paid = catalogue.recognised_levels(obj)
+        if paid and level not in paid and obj not in out:
+            out[obj] = Unpaid(level, obj, tuple(catalogue.objects[obj]))
+    return list(out.values())
 
 
 def level_follow_up(turn: Turn) -> Decision:
     """The same question at the other level: a what-if, so the told facts stay as they were."""
+    if not _level_siblings(turn):
+        return scope.unpaid_answer(turn, _unpaid_at_level(turn))
     siblings = [s for _, s in _level_siblings(turn)]
     primary = turn.catalogue.entries_for_trigger(siblings[0])[0].article
     decision = report(turn, turn.state, siblings, primary=primary)
@@ -101,9 +122,12 @@ def is_topic_follow_up(turn: Turn) -> bool:
 
 
 def topic_follow_up(turn: Turn) -> Decision:
-    topic = turn.state.topic
-    if topic.triggers:
-        decision = report(turn, turn.state, list(topic.triggers), primary=topic.article)
+    topic, catalogue = turn.state.topic, turn.catalogue
+    # after "本政策没有对市级的孵化器规定奖补": the recognitions told of that article are what is left to ask about
+    told = [t for t in turn.state.triggers if any(e.article == topic.article for e in catalogue.entries_for_trigger(t))]
+    triggers = list(topic.triggers) or (told if topic.unpaid else [])
+    if triggers:
+        decision = report(turn, turn.state, triggers, primary=topic.article)
         return Decision(decision.facts, (*decision.events, SetTopic(topic)))
     return article_answer(turn, topic.article)
 

@@ -4,10 +4,11 @@ items need -> report. Corrections, skips, digressions and resets work at every s
 from __future__ import annotations
 
 from bot.dialogue.facts import Ask, Facts, OptionRef, say
-from bot.dialogue.fill import set_figure
+from bot.dialogue.fill import add_items, set_figure
 from bot.dialogue.handlers.corrections import read_correction
 from bot.dialogue.nlu import moves
 from bot.dialogue.nlu.figures import read_figure
+from bot.dialogue.nlu.recognitions import only_figure_words
 from bot.dialogue.report import report
 from bot.dialogue.state import (
     AddTriggers,
@@ -120,12 +121,17 @@ def org_type(turn: Turn) -> Decision:
     org = f.pressed[4:] if f.pressed and f.pressed.startswith("org:") else f.org_type
     if org is None and (f.has("skip") or f.pressed == SKIP):
         return ask(turn, [SetMode("form", "triggers")], [say("any_org")])
-    if org is None:
+    if org is None and not f.detected.triggers:
         return ask(turn, [], [say("org_not_understood")])
+    if org is None:
+        # "国家高企，去年刚认定的": a recognition for an answer; the type is the one its recipients share
+        shared = set.intersection(*(set(catalogue.triggers[t].recipients) for t in f.detected.triggers))
+        org = next(iter(shared)) if len(shared) == 1 else None
     # The first answer may already name recognitions ("我们是企业，刚认定了高企").
     named = tuple(f.detected.for_org(catalogue, org))
-    events = [SetOrgType(org), SetMode("form", "triggers"), AddTriggers(named)]
-    return _with_preview(turn, ask(turn, events, [say("recorded", what=catalogue.org_types[org])]), events, named)
+    events = [*([SetOrgType(org)] if org else []), SetMode("form", "triggers"), AddTriggers(named), *figure_events(turn)]
+    lead = say("recorded", what=catalogue.org_types[org]) if org else say("any_org")
+    return _with_preview(turn, ask(turn, events, [lead]), events, named)
 
 
 def _label_trigger(turn: Turn) -> str | None:
@@ -137,7 +143,8 @@ def _label_trigger(turn: Turn) -> str | None:
 
 def _ends_selection(turn: Turn) -> bool:
     f = turn.frame
-    return f.pressed in (DONE, NONE) or f.has("done") or f.has("skip")
+    # "那合计一下" / "一共能拿多少" once something is picked: the list is done, the report is asked
+    return f.pressed in (DONE, NONE) or f.has("done") or f.has("skip") or (bool(turn.state.triggers) and f.has("total"))
 
 
 def answers_triggers(turn: Turn) -> bool:
@@ -162,6 +169,11 @@ def triggers(turn: Turn) -> Decision:
             return ask(turn, [RemoveTriggers((tid,))], [say("cancelled", what=label)])
         return ask(turn, [AddTriggers((tid,))], [say("selected", what=label)])
     detected = f.detected
+    wanted = catalogue.figures_for(state.triggers)
+    if (f.figures.values or f.figures.approximate) and only_figure_words(detected, f.text, catalogue, wanted):
+        # "研究院上年度研发投入900万元": 研发投入 is the picked item's figure here, not Art. 16's recognition
+        if (told := _told_figures(turn)) is not None:
+            return told
     resolved = detected.for_org(catalogue, state.org_type)
     if resolved or detected.ambiguous:
         added = tuple(x for x in resolved if x not in state.triggers)
@@ -176,7 +188,29 @@ def triggers(turn: Turn) -> Decision:
         names = [catalogue.triggers[x].label for x in added] or say("recorded_none_new")
         decision = ask(turn, events, [say("recorded_more", what=names)])
         return _with_preview(turn, decision, events, added)
-    return ask(turn, [], [say("triggers_not_understood")])
+    return _told_figures(turn) or ask(turn, [], [say("triggers_not_understood")])
+
+
+def _told_figures(turn: Turn) -> Decision | None:
+    """A figure of an item already picked, told while recognitions are asked ("研究院去年研发花了九百万"):
+    recorded (an approximate one confirmed first), the list stays open, and the preview shows what it
+    is worth now."""
+    reading, state, catalogue = turn.frame.figures, turn.state, turn.catalogue
+    wanted = set(catalogue.figures_for(state.triggers))
+    if reading.approximate and reading.approximate[0].role in wanted:
+        fm = reading.approximate[0]
+        return confirm_approximate(turn, fm.role, fm.value, fm.mention.raw)
+    events = [e for e in figure_events(turn) if e.figure in wanted]
+    if not events:
+        return None
+    lead = [say("figure_recorded", label=catalogue.figures[e.figure].label, value=show(e.value)) for e in events]
+    return stay_on_triggers(turn, events, lead)
+
+
+def stay_on_triggers(turn: Turn, events, lead) -> Decision:
+    """A figure recorded while recognitions are asked: the list stays open, with what the picked items
+    are worth now."""
+    return _with_preview(turn, ask(turn, events, lead), events, tuple(turn.state.triggers))
 
 
 def _with_preview(turn: Turn, decision: Decision, events, added) -> Decision:
@@ -202,11 +236,10 @@ def figure_events(turn: Turn) -> list:
     events = []
     for key, values in reading.values.items():
         value = values if key in reading.itemised or catalogue.figures[key].multiple else values[-1]
-        old = state.figures.get(key)
-        if adds and old is not None:
-            value = (*(old if isinstance(old, tuple | list) else (old,)), *(value if isinstance(value, tuple | list)
-                                                                          else (value,)))
-        events.append(set_figure(catalogue, key, value, reading.words.get(key, ""), reading.deductions.get(key)))
+        words = reading.words.get(key, "")
+        if adds and state.figures.get(key) is not None:
+            value, words = add_items(state, key, value, words)
+        events.append(set_figure(catalogue, key, value, words, reading.deductions.get(key)))
     return events
 
 
@@ -261,7 +294,9 @@ def advance(turn: Turn, events, lead=()) -> Decision:
     """Ask the next figure the chosen items need, or finish with the report."""
     state = apply(turn.state, events)
     catalogue = turn.catalogue
-    needed = [k for k in catalogue.figures_for(state.triggers) if k not in state.figures and k not in state.skipped]
+    # only what the report will use: an item the organisation type cannot receive needs no figure
+    usable = [t for t in state.triggers if state.org_type is None or state.org_type in catalogue.triggers[t].recipients]
+    needed = [k for k in catalogue.figures_for(usable) if k not in state.figures and k not in state.skipped]
     if needed:
         return ask(turn, [*events, SetMode("form", "figure"), AskFigure(needed[0])], lead)
     done = [*events, SetMode("idle")]

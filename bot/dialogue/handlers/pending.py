@@ -68,6 +68,8 @@ def confirm(turn: Turn) -> Decision:
 
 def after_figure(turn: Turn, events, lead) -> Decision:
     """A figure just given: the form goes on, or the one-shot report is recomputed."""
+    if turn.state.mode == "form" and turn.state.step == "triggers":
+        return form.stay_on_triggers(turn, events, lead)
     if turn.state.mode == "form":
         return form.advance(turn, events, lead)
     state = apply(turn.state, events)

@@ -51,9 +51,14 @@ def names_unpaid_level(turn: Turn) -> bool:
 
 
 def unpaid_level(turn: Turn) -> Decision:
+    return unpaid_answer(turn, list(turn.frame.detected.unpaid.values()))
+
+
+def unpaid_answer(turn: Turn, found_unpaid) -> Decision:
+    """Not covered: each thing at the level said, with the levels its article does pay."""
     catalogue = turn.catalogue
     unpaid, citations = [], []
-    for found in turn.frame.detected.unpaid.values():
+    for found in found_unpaid:
         entries = [e for t in found.triggers for e in catalogue.entries_for_trigger(t)]
         if not entries:
             continue
@@ -67,7 +72,7 @@ def unpaid_level(turn: Turn) -> Decision:
     facts = Facts(intent="policy" if asked else "out_of_scope", covered=asked,
                   not_covered=NotCovered(related=related, unpaid=tuple(unpaid), levels_asked=asked),
                   citations=tuple(dict.fromkeys(citations)))
-    named = tuple(dict.fromkeys(t for found in turn.frame.detected.unpaid.values() for t in found.triggers))
+    named = tuple(dict.fromkeys(t for found in found_unpaid for t in found.triggers))
     topic = Topic(article=related[0], unpaid=named) if related else None
     return Decision(facts, (SetTopic(topic),) if topic else ())
 
@@ -100,10 +105,13 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
     # a matter the answering article itself speaks of (技术经纪人 评职称 in Art. 27) is this policy's;
     # in a long pasted message only what it asks counts (the forwarded notice's 设备采购 is not asked)
     asked = asking_spans(f.text)
+    # "（评职称要用）": what the answer is for is background, not a matter asked
+    purposes = [m.span() for m in moves.finditer("purpose_remark", f.text)]
 
     def unanswered(name: str) -> bool:
         return any(not any(m.group(0) in text for text in texts) and not moves.told_event(f.text, m.start(), m.end())
                    and any(s <= m.start() and m.end() <= e for s, e in asked)
+                   and not any(s <= m.start() and m.end() <= e for s, e in purposes)
                    for m in moves.finditer(name, f.text))
 
     # a matter an article only names (27.5: 技术经纪 in the 职称评审 sequence): its criteria are another body's

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.dialogue.facts import Ask, Facts, OptionRef, say
-from bot.dialogue.fill import set_figure
+from bot.dialogue.fill import add_items, set_figure
 from bot.dialogue.handlers import form
 from bot.dialogue.handlers.corrections import read_correction
 from bot.dialogue.nlu import moves
@@ -17,6 +17,7 @@ from bot.dialogue.state import (
     apply,
 )
 from bot.dialogue.turn import Decision, Turn
+from calculators.format import format_yuan
 from calculators.money import AmountError, ApproximateAmount
 
 
@@ -127,15 +128,32 @@ def told_figure(turn: Turn) -> Decision:
     events = []
     for key, values in _told_figures(turn).items():
         value = values if catalogue.figures[key].multiple or key in reading.itemised else values[-1]
-        old = turn.state.figures.get(key)
-        if old is not None and moves.is_move("adds_item", turn.frame.text):
+        words = reading.words.get(key, turn.frame.text)
+        if turn.state.figures.get(key) is not None and moves.is_move("adds_item", turn.frame.text):
             # "还漏了一笔，成交额1500万", "还有一个项目，国拨500万": one more item
-            value = (*(old if isinstance(old, tuple | list) else (old,)), *values)
-        events.append(set_figure(catalogue, key, value, reading.words.get(key, turn.frame.text),
-                                 reading.deductions.get(key)))
+            value, words = add_items(turn.state, key, values, words)
+        events.append(set_figure(catalogue, key, value, words, reading.deductions.get(key)))
     after = apply(turn.state, events)
     decision = report(turn, after, list(after.triggers), final=_final(after))
     return Decision(decision.facts, (*events, *decision.events))
+
+
+def gives_other_figures(turn: Turn) -> bool:
+    """"营收是1.5亿、员工300人，这些影响金额不": amounts of a kind no told item computes with, asked
+    or told about the facts already told."""
+    f, reading = turn.frame, turn.frame.figures
+    return (bool(turn.state.triggers) and not f.names_something and f.search.reason is None
+            and bool([fm for fm in reading.other if fm.value]) and not reading.values)
+
+
+def other_figures(turn: Turn) -> Decision:
+    """The told facts' report again, saying which amounts it does not use."""
+    f, state = turn.frame, turn.state
+    others = [fm for fm in f.figures.other if fm.value]
+    note = say("other_amount_ignored", amounts=[format_yuan(fm.value) for fm in others],
+               roles=[f.text[fm.cue[0]:fm.cue[1]] for fm in others if fm.cue])
+    told = list(state.topic.triggers) if state.topic and state.topic.triggers else list(state.triggers)
+    return report(turn, state, told, notes=[note], final=_final(state))
 
 
 def asks_total(turn: Turn) -> bool:

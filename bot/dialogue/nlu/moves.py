@@ -80,9 +80,22 @@ def org_type_of(text: str, catalogue: Catalogue) -> str | None:
         if stripped in (label, key):
             return key
     for key, words in catalogue.org_type_words.items():
-        if any(w in text for w in words):
+        if any(_names_the_asker(text, w) for w in words):
             return key
     return None
+
+
+ESTABLISHED_WINDOW = 12  # characters before an org word read for "办了个" / "成立了一家"
+
+
+def _names_the_asker(text: str, word: str) -> bool:
+    """`word` in `text` other than as something the asker set up ("…自己出钱办了个研究院")."""
+    at = text.find(word)
+    while at >= 0:
+        if not _LEX.search("established_before", text[max(0, at - ESTABLISHED_WINDOW):at]):
+            return True
+        at = text.find(word, at + 1)
+    return False
 
 
 def looks_like_question(text: str) -> bool:
@@ -90,6 +103,7 @@ def looks_like_question(text: str) -> bool:
 
 
 QUESTION_KINDS = ("how_much", "asks_amount", "total", "ask.when", "ask.validity", "ask.overlap", "ask.old_policy",
+                  "ask.failure",
                   "ask.funding_source", "ask.who", "ask.procedure")
 
 

@@ -225,16 +225,20 @@ def _count_at(text: str, start: int, end: int) -> int:
     return moves.count_of(next((g for g in m.groups() if g), "")) or 1
 
 
-def _bound_level(text: str, m: TriggerMatch, levels_of_thing: set[str]) -> str | None:
+def _bound_level(text: str, m: TriggerMatch, catalogue: Catalogue) -> str | None:
     """The level bound to one mention, before it in its clause or right after it, when it is
     spelled out with 级 (国家级, 自治区级, 区级, 市级), or is a level the thing has elsewhere in the
     catalogue ("首版次软件拿到了自治区的认定": the region pays 首台套/首批次 only). "自治区认定的
     高企" names who recognised it, not a level the policy lacks."""
+    obj = catalogue.triggers[m.trigger].object
+    levels_of_thing = catalogue.recognised_levels(obj) or set()
+    granted_through = {lv for t in catalogue.objects[obj] for lv in catalogue.triggers[t].granted_through}
     for found in (levels.level_before(text, m.start, m.end), levels.level_after(text, m.end)):
         if not found:
             continue
-        # a higher government as the issuer of a thing only the city has ("自治区科技厅主办的创新创业大赛")
-        if levels_of_thing == {"city"} and found[0] != "city" and _LEX.search(
+        # another government as the issuer of a thing the policy pays at other levels only ("自治区科技厅
+        # 主办的创新创业大赛", "被自治区认定为引才引智示范基地"), unless its bodies grant that title (高企)
+        if found[0] not in levels_of_thing and found[0] not in granted_through and _LEX.search(
                 "issued_by_level", text[found[1]:m.start]):
             return found[0]
         if found[0] in levels_of_thing or any(
@@ -277,7 +281,7 @@ def _unpaid_level(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> st
         return None
     paid = {lv for m in ms for lv in catalogue.triggers[m.trigger].recognised_at}
     # mentions without a level of their own ("那个众创空间…认定为市级众创空间") take the one said
-    bound = {_bound_level(text, m, levels_of_thing) for m in _single_names(text, ms)} - {None}
+    bound = {_bound_level(text, m, catalogue) for m in _single_names(text, ms)} - {None}
     if len(bound) == 1 and (level := next(iter(bound))) not in paid:
         return level
     return None
@@ -305,7 +309,7 @@ def _foreign_issuer(text: str, ms: list[TriggerMatch], catalogue: Catalogue) -> 
     if len(foreign) != 1:
         return None
     # one body named; mentions without an issuer are that thing again, unless one is bound to a paid level
-    if None in found and any(_bound_level(text, m, recognised) in recognised for m in names):
+    if None in found and any(_bound_level(text, m, catalogue) in recognised for m in names):
         return None
     return next(iter(foreign))
 
@@ -319,7 +323,7 @@ def _unpaid_mentions(text: str, ms: list[TriggerMatch], catalogue: Catalogue) ->
     paid = {lv for m in ms for lv in catalogue.triggers[m.trigger].recognised_at}
     out = []
     for m in ms:
-        level = _bound_level(text, m, levels_of_thing)
+        level = _bound_level(text, m, catalogue)
         if level is not None and level not in paid:
             out.append((m.start, m.end, obj))
     return list(dict.fromkeys(out))

@@ -1,0 +1,214 @@
+"""Fifth round: answers in the guided check that carry more than was asked, rule questions asked
+beside a money thing (Art. 29), amounts whose role is said after them, another item added with a
+verb, follow-ups to a level the policy does not pay, and places named as a source or a route.
+Each a class of phrasings."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from reply_checks import amounts, assert_contract
+
+from bot.dialogue.nlu.moves import org_type_of
+
+_ids = itertools.count()
+
+
+def _session() -> str:
+    return f"far-{next(_ids)}"
+
+
+def _talk(engine, *messages):
+    sid = _session()
+    replies = [engine.turn(sid, m) for m in messages]
+    for reply in replies:
+        assert_contract(reply)
+    return replies
+
+
+# --- the organisation type: what the asker is, not what it set up -------------------------------
+
+@pytest.mark.parametrize("text, org", [
+    ("我们是一家民营公司，前年自己出钱办了个研究院", "enterprise"),
+    ("我们集团去年成立了一家研究所，独立核算", "enterprise"),
+    ("我们学校牵头组建了一个技术转移中心", "university"),
+    ("我们是企业举办的新型研发机构", "new_rd_institution"),
+    ("我们是企业，主要做技术转移服务", "tech_service"),
+    ("研究院", "research_institute"),
+])
+def test_the_org_type_is_what_the_asker_is(knowledge, text, org):
+    assert org_type_of(text, knowledge.catalogue) == org
+
+
+@pytest.mark.parametrize("answer", [
+    "我们是一家民营公司，前年自己出钱办了个研究院，单独注册的法人",
+    "我们是私营企业，去年掏钱建了一个研发中心，独立法人",
+    "公司自筹资金办了一个研究所，独立核算",
+])
+def test_an_org_answer_that_describes_a_social_rd_institution_records_it(engine, answer):
+    _, reply = _talk(engine, "/check", answer)
+    assert 17 in [c.article for c in reply.citations]
+    assert reply.profile["triggers"] == ["social_new_rd_institution"]
+    assert reply.asks  # the list stays open
+
+
+@pytest.mark.parametrize("answer, org, article", [
+    ("国家高企，去年刚认定的", "enterprise", 15),
+    ("今年评上了自治区科技领军企业", "enterprise", 15),
+    ("刚被认定为国家级科技企业孵化器", "incubator", 5),
+])
+def test_a_recognition_given_for_the_org_type_is_recorded(engine, answer, org, article):
+    _, reply = _talk(engine, "/check", answer)
+    assert reply.profile["org_type"] == org
+    assert reply.profile["triggers"] and article in [b.article for b in reply.benefits]
+    assert reply.asks
+
+
+# --- figures and totals while the recognitions are asked ----------------------------------------
+
+@pytest.mark.parametrize("figure", ["去年研发花了九百万", "研究院上年度研发投入900万元", "R&D投入900万"])
+def test_a_figure_told_at_the_recognitions_step_is_recorded(engine, figure):
+    *_, reply = _talk(engine, "/check", "企业", "社会力量办新型研发机构", figure)
+    assert (17, 1800000, "computed") in amounts(reply)
+    assert reply.asks and reply.profile["figures"] == {"rd_investment_last_year": 9000000}
+
+
+def test_an_approximate_figure_at_the_recognitions_step_is_confirmed_first(engine):
+    *_, approx, yes, done = _talk(engine, "/check", "企业", "社会力量办新型研发机构", "研发大概花了九百万左右", "是", "完成")
+    assert approx.benefits == [] and approx.asks
+    assert (17, 1800000, "computed") in amounts(yes) and yes.asks  # still on the list
+    assert (17, 1800000, "computed") in amounts(done)
+
+
+@pytest.mark.parametrize("total", ["那合计一下", "一共能拿多少", "总共多少钱"])
+def test_a_total_asked_at_the_recognitions_step_ends_the_list(engine, total):
+    *_, reply = _talk(engine, "/check", "企业", "国家高新技术企业", total)
+    assert (15, 300000, "fixed") in amounts(reply)
+    assert reply.profile["triggers"] == ["hitech_enterprise"]
+
+
+def test_the_final_report_says_what_the_org_type_cannot_receive(engine):
+    *_, reply = _talk(engine, "/check", "高校", "国家高新技术企业", "完成")
+    assert reply.benefits == []
+    assert "不面向高校" in reply.reply
+    assert not reply.asks  # no figure asked for an item that will not count
+
+
+# --- rule questions beside a money thing ----------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "我们承担的市科技重大专项没做出来，已经尽力了，会不会让退钱",
+    "拿了财政资助的项目因为疫情指标没达到，会被追责吗",
+    "研发项目失败了还能结题验收吗",
+    "项目没完成，要不要退回资金",
+    "揭榜挂帅的项目最后没搞成，会不会有负面评价",
+])
+def test_what_a_failed_funded_project_faces_is_art_29(engine, text):
+    (reply,) = _talk(engine, text)
+    assert reply.covered and reply.citations[0].article == 29
+    assert reply.benefits == []
+
+
+@pytest.mark.parametrize("text", ["科技重大专项验收通过后还有钱吗", "重大专项一个项目最多支持多少"])
+def test_a_money_question_on_a_project_is_not_the_failure_rule(engine, text):
+    (reply,) = _talk(engine, text)
+    assert reply.citations[0].article == 9
+
+
+@pytest.mark.parametrize("text", [
+    "企业委托我们做的横向课题，非财政经费60万，验收后能按市级科技计划项目认吗（评职称要用）",
+    "横向项目到账50万，结题了能不能算市级项目？评职称用的",
+])
+def test_what_the_answer_is_for_is_not_what_is_asked(engine, text):
+    (reply,) = _talk(engine, text)
+    assert reply.covered and reply.citations[0].article == 22
+
+
+# --- amounts and their roles ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("correction, expected", [
+    ("哦不对，国家专项拨款是2500万，900万是自筹的", 10000000),
+    ("说错了，国拨是1600万，900万是单位自有资金", 8000000),
+])
+def test_a_correction_keeps_an_amount_whose_role_follows_it_out(engine, correction, expected):
+    *_, reply = _talk(engine, "我们承担了国家科技计划项目，市里能给多少科研经费", "国拨900万", correction)
+    assert amounts(reply) == [(10, expected, "computed")]
+
+
+@pytest.mark.parametrize("more, second", [
+    ("那同一年我们还促成了一笔1200万的呢", 300000),
+    ("另外又促成了一单600万的", 180000),
+])
+def test_another_deal_added_with_a_verb_is_a_second_item(engine, more, second):
+    *_, reply = _talk(engine, "我们是技术转移服务机构，促成一个成果在鄂尔多斯落地转化了，成交额500万", more)
+    assert amounts(reply) == [(27, 150000, "computed"), (27, second, "computed")]
+
+
+@pytest.mark.parametrize("question", ["营收是1.5亿、员工300人，这些影响金额不", "我们营收2个亿，跟这个有关系吗"])
+def test_amounts_no_told_item_uses_are_said_to_be_unused(engine, question):
+    *_, reply = _talk(engine, "我们是企业举办的新型研发机构，上年度研发投入2000万", question)
+    assert (17, 4000000, "computed") in amounts(reply)
+    assert "不是本政策的计算依据" in reply.reply
+
+
+# --- levels ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("follow_up", ["那市级的有没有", "市级的呢", "要是市里认定的呢"])
+def test_a_level_follow_up_to_an_unpaid_level_is_not_covered(engine, follow_up):
+    *_, reply = _talk(engine, "我们的技术中心被认定为国家企业技术中心，能拿多少", follow_up)
+    assert reply.covered is False and reply.benefits == []
+    assert reply.citations[0].article == 17
+
+
+def test_after_an_unpaid_answer_a_follow_up_is_about_the_told_things(engine):
+    *_, reply = _talk(engine, "我们孵化器被自治区认定了，新认定的，奖补多少", "那我们另一个是市级的孵化器呢", "每年运营还有补贴吗")
+    assert (5, 500000, "up_to") in amounts(reply)
+
+
+@pytest.mark.parametrize("text", ["我们被自治区认定为引才引智示范基地，市里奖多少", "自治区批的引才引智示范基地有奖补吗"])
+def test_a_region_issued_title_the_policy_pays_only_nationally_is_unpaid(engine, text):
+    (reply,) = _talk(engine, text)
+    assert reply.covered is False and reply.benefits == []
+
+
+@pytest.mark.parametrize("text, article, amount", [
+    ("我们是自治区认定的高新技术企业，能拿多少", 15, 300000),
+    ("去年通过了自治区科技厅的科技型中小企业评价入库，有奖励吗", 15, 50000),
+])
+def test_titles_the_region_grants_for_the_nation_stay_paid(engine, text, article, amount):
+    (reply,) = _talk(engine, text)
+    assert reply.covered and amount in [b.amount_yuan for b in reply.benefits if b.article == article]
+
+
+@pytest.mark.parametrize("rank, amount", [("要是排第三呢", 10000000), ("排第二的话呢", 10000000), ("那第9呢", 5000000)])
+def test_a_rank_follow_up_without_its_measure_word(engine, rank, amount):
+    *_, reply = _talk(engine, "今年全区高新区综合评价我们排第7名，市里支持多少", rank)
+    assert (4, amount, "up_to") in amounts(reply)
+
+
+# --- places named as a source or a route ----------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "我们是技术转移服务机构，牵线让包头一个团队的成果在准格尔旗一家企业落地了，成交800万，能拿奖补吗",
+    "我们技术转移机构帮北京的一所高校把专利卖给了东胜区的企业，成交额500万，有奖补吗",
+])
+def test_another_city_as_the_source_of_a_deal_landing_here(engine, text):
+    (reply,) = _talk(engine, text)
+    assert reply.covered and reply.benefits and reply.benefits[0].article == 27
+
+
+# --- money asked, the check asked ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["我们民营企业自己出钱办了一个研究院，算新型研发机构，市里按啥标准补",
+                                  "企业办的新型研发机构，按什么标准给钱"])
+def test_a_standard_asked_is_a_money_question(engine, text):
+    (reply,) = _talk(engine, text)
+    assert reply.citations[0].article == 17 and (17, 5000000, "up_to") in amounts(reply)
+
+
+@pytest.mark.parametrize("text", ["帮我们公司估一下能拿多少", "帮我们单位算算", "帮企业测算一下"])
+def test_an_estimate_for_the_asker_starts_the_check(engine, text):
+    (reply,) = _talk(engine, text)
+    assert reply.asks and reply.benefits == []
+    assert reply.choices
