@@ -212,3 +212,17 @@ def test_an_estimate_for_the_asker_starts_the_check(engine, text):
     (reply,) = _talk(engine, text)
     assert reply.asks and reply.benefits == []
     assert reply.choices
+
+
+@pytest.mark.parametrize("correction, amount", [
+    ("哦不对，成交额是800万，1200万是合同总额含设备", 240000),
+    ("说错了，实际成交额600万，1200万那是合同总价", 180000),
+])
+def test_a_correction_explaining_the_old_amount_away_keeps_the_new_one(engine, correction, amount):
+    *_, reply = _talk(engine, "我们技术转移机构今年促成一项成果在鄂尔多斯落地，成交额1200万，能奖多少", correction)
+    assert amounts(reply) == [(27, amount, "computed")]
+
+
+def test_a_back_reference_naming_its_own_topic_asks_about_that_topic(engine):
+    *_, reply = _talk(engine, "我们承担的市科技重大专项没做出来，会不会让退钱", "那这种重大专项当初单个项目最多能批多少")
+    assert reply.citations[0].article == 9 and (9, 20000000, "up_to") in amounts(reply)

@@ -103,7 +103,11 @@ def is_topic_follow_up(turn: Turn) -> bool:
         return False
     if f.search.reason is not None:
         return False
-    if moves.is_move("refers_back", f.text) or moves.only_asks(f.text):  # "这个要找哪个部门申报", "要找哪个部门"
+    if moves.only_asks(f.text):  # "要找哪个部门"
+        return True
+    # "这个要找哪个部门申报"; but "那这种重大专项最多能批多少" after Art. 29 names its own topic
+    if moves.is_move("refers_back", f.text) and not (f.names_a_topic and f.top_article != topic.article
+                                                     and f.kinds & {"how_much", "asks_amount"}):
         return True
     conditions = {c for t in topic.triggers for e in turn.catalogue.entries_for_trigger(t) for c in e.conditions}
     if f.denied_conditions & conditions:  # "如果我们只是第二完成单位，有没有份": the topic item's condition

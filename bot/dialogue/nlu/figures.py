@@ -29,6 +29,7 @@ from calculators.grammar import lexicon
 from calculators.money import AmountError, MoneyMention, parse_amount, scan_money
 
 OTHER_ROLE = "other"
+AMOUNT_DESCRIBED_WINDOW = 6  # characters after an amount read for "是合同总额" (the amount described)
 # How far a cue may stand from its amount: before it, within the sentence; after it, within the
 # clause and closer (a cue before the number is the usual order, so one after pays a penalty).
 CUE_BEFORE_MAX = 20
@@ -261,6 +262,14 @@ def _revised(text: str) -> bool:
     return any(_LEX.search(name, text) for name in ("correction", "change_from_to", "revision"))
 
 
+def _revised_value(text: str, values: list[int], parts: list[FigureMention]) -> list[int]:
+    """The value a revision gives: the last amount, unless it is one being described ("成交额是800万，
+    1200万是合同总额含设备": the 1200万 is explained away, not the new value)."""
+    kept = [v for v, fm in zip(values, parts, strict=False)
+            if not _LEX.search("amount_described", text[fm.mention.end:fm.mention.end + AMOUNT_DESCRIBED_WINDOW])]
+    return (kept or values)[-1:]
+
+
 def _year_labels(text: str, parts: list[FigureMention]) -> list[str] | None:
     """The year each amount is labelled with ("2023年投入400万", "第二年600万", "去年…"), or None
     unless every one of them is labelled."""
@@ -276,7 +285,7 @@ def _year_labels(text: str, parts: list[FigureMention]) -> list[str] | None:
 def _several(text: str, figure, values: list[int], parts: list[FigureMention]) -> tuple[list[int], bool]:
     """Several amounts of one single-value figure: (values to keep, whether they are items)."""
     if _revised(text):
-        return values[-1:], False
+        return _revised_value(text, values, parts), False
     years = _year_labels(text, parts)
     if years and len(set(years)) == len(years):  # one amount per year
         if figure.by_year == "sum":
@@ -370,7 +379,7 @@ def _collect_values(text: str, catalogue: Catalogue, reading: FigureReading) -> 
                         reading.unassigned.remove(fm)
                         reading.excluded.setdefault(key, []).append(fm)
             if len(values) > 1 and _revised(text) and not _LEX.search("item_marker", text):
-                values = values[-1:]  # "合同登记额原来800万，后来实际成交额500万": one deal
+                values = _revised_value(text, values, parts)  # "合同登记额原来800万，后来实际成交额500万": one deal
             elif len(values) > 1:
                 reading.itemised.add(key)
         elif len(values) > 1 and figure.by_year == "last_year" and (last := _last_years(text, parts)) is not None:
