@@ -183,7 +183,8 @@ ASK_WORDS = (r"请问|能不能|能否|可不可以|是否|多少|多久|多长�
              r"|(?:能|可以|会|给|补|奖|算|行)不(?:能|可以|会|给|补|奖|算|行)"
              # "每年还有运营补贴没": 有…没 at the end asks
              r"|(?:有|给|补|奖)[^，,。；;]{1,12}(?:没|没有)[。!！.\s]*$"
-             r"|是[^，,。；;]{1,10}还是")  # "是一次性的还是每年都有": one or the other
+             r"|是[^，,。；;]{1,10}还是"  # "是一次性的还是每年都有": one or the other
+             r"|是[^，,。；;]{1,10}的吧[。!！.\s]*$|对吧|是不是|对不对")  # "那100万是一次性的吧": asking to confirm
 _ASK_WORDS = re.compile(ASK_WORDS)
 _PARTICLE = re.compile(r"[吗呢么]")
 FOREIGN_LEAD_MAX = 12  # characters from an asking word to the foreign benefit it asks about

@@ -68,6 +68,8 @@ RULES: tuple[Rule, ...] = (
          lambda t: _idle(t) and told.answers_asked_figure(t), told.asked_figure),
     Rule("told_figure", "a figure of the facts told (说漏了，成交额分别是…)", told.gives_told_figure,
          told.told_figure, digression=True),
+    Rule("told_amount_item", "工作站那100万是一次性的吧 (an amount shown before names its item)",
+         told.asks_about_a_told_amount, told.told_amount_item, digression=True),
     Rule("other_figures", "营收是1.5亿，这些影响金额不 (amounts no told item uses)", told.gives_other_figures,
          told.other_figures, digression=True),
     Rule("total", "那我们总共能拿多少 (the facts told so far)", told.asks_total, told.total, digression=True),

@@ -226,3 +226,110 @@ def test_a_correction_explaining_the_old_amount_away_keeps_the_new_one(engine, c
 def test_a_back_reference_naming_its_own_topic_asks_about_that_topic(engine):
     *_, reply = _talk(engine, "我们承担的市科技重大专项没做出来，会不会让退钱", "那这种重大专项当初单个项目最多能批多少")
     assert reply.citations[0].article == 9 and (9, 20000000, "up_to") in amounts(reply)
+
+
+# --- sixth batch: amounts of one deal or one unit, a told item by its amount, what is not known -----
+
+@pytest.mark.parametrize("text, expected", [
+    ("我们研制的矿用卡车被国家认定为首台（套）重大技术装备，单价260万一台，今年卖了5台共1300万，能奖多少", 780000),
+    ("国家认定的首台套，每台售价200万元，一共卖了4台合计800万", 600000),
+])
+def test_a_total_after_a_unit_amount_is_not_the_unit_price(engine, text, expected):
+    (reply,) = _talk(engine, text)
+    assert amounts(reply) == [(19, expected, "computed")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我们技术转移机构促成了一项技术在鄂尔多斯落地转化，合同标的额写的1200万，实际成交到账800万，能奖多少", 240000),
+    ("技术转移服务机构促成一个成果在东胜落地，合同签的1000万，但实际成交600万，奖多少", 180000),
+])
+def test_what_really_happened_replaces_the_paper_amount_of_one_deal(engine, text, expected):
+    (reply,) = _talk(engine, text)
+    assert amounts(reply) == [(27, expected, "computed")]
+
+
+def test_two_deals_with_their_actual_amounts_are_two_items(engine):
+    (reply,) = _talk(engine, "我们是技术转移服务机构，今年促成了两个成果在鄂尔多斯落地转化，实际成交额一个500万、一个1200万，能奖多少")
+    assert amounts(reply) == [(27, 150000, "computed"), (27, 300000, "computed")]
+
+
+def test_an_amount_pointed_at_names_the_told_item(engine):
+    *_, reply = _talk(engine, "我们医院刚批了一个院士专家工作站，新成立的，市里有支持吗", "工作站那100万是一次性的吧")
+    assert reply.benefits[0].amount_yuan == 1000000 and reply.benefits[0].period == "one_time"
+
+
+def test_an_amount_of_something_new_is_not_a_told_items_amount(engine):
+    *_, reply = _talk(engine, "我们是企业举办的新型研发机构，上年度研发投入1000万", "技术合同登记了500万，能补吗")
+    assert reply.citations[0].article == 11
+
+
+def test_a_what_if_whose_input_is_not_known_asks_for_it(engine):
+    *_, what_if = _talk(engine, "我们作为第一完成单位拿了自治区科技进步一等奖，奖金是20万，市里还给奖励吗",
+                        "要是换成国家科技进步二等奖呢？国家那边的奖金额度我记不清了")
+    assert what_if.covered and what_if.benefits == [] and what_if.asks
+    assert what_if.citations[0].article == 25
+
+
+def test_a_new_item_with_its_own_amount_keeps_the_old_items_amount(engine):
+    *_, reply = _talk(engine, "我们开发的工业软件被国家认定为首版次软件，能奖多少", "单价八十万",
+                      "另外我们还有一批新材料，拿了自治区首批次新材料认定，货值一百二十万元")
+    assert amounts(reply) == [(19, 240000, "computed"), (19, 360000, "computed")]
+
+
+@pytest.mark.parametrize("text", ["旗财政今年给我们投了200万", "旗里财政给我们拨了200万"])
+def test_money_given_to_the_asker_is_the_banners_investment(engine, text):
+    *_, reply = _talk(engine, "我们是达拉特旗重点建设的新型研发机构", text)
+    assert (26, 2000000, "computed") in amounts(reply)
+
+
+@pytest.mark.parametrize("follow_up", ["这事归哪个部门管", "申报材料交给哪个部门", "谁牵头负责", "这些找哪个部门",
+                                       "除了科技局，还有哪个部门管这个"])
+def test_who_questions_in_many_words_are_about_the_last_answer(engine, follow_up):
+    *_, reply = _talk(engine, "我们在深圳设了个飞地，主要做孵化，刚被市里首次认定为人才科创飞地", follow_up)
+    assert reply.citations[0].article == 6 and "市委组织部" in reply.reply
+
+
+def test_a_kind_corrected_by_its_own_word_replaces_the_told_kind(engine):
+    *_, fixed, later = _talk(engine, "我们在深圳南山设了个飞地，主要做孵化，刚被市里首次认定为人才科创飞地",
+                             "说错了，我们那个是研发类的，不是孵化类", "三年以后还有吗")
+    assert amounts(fixed) == [(6, 1000000, "fixed")]
+    assert "优秀" in later.reply
+
+
+def test_a_level_corrected_at_the_recognitions_step_shows_the_corrected_item(engine):
+    *_, reply = _talk(engine, "/check", "企业", "企业技术中心有一个，国家级的", "不对，技术中心是自治区级的")
+    assert (17, 300000, "fixed") in amounts(reply) and reply.asks
+
+
+@pytest.mark.parametrize("text", ["我们想全职引进一个院士团队，带着重大成果来鄂尔多斯转化，市里能给多少",
+                                  "全职引进院士到我们研究院，有什么支持"])
+def test_a_top_talent_described_without_the_word(engine, text):
+    (reply,) = _talk(engine, text)
+    assert (24, 100000000, "up_to") in amounts(reply)
+
+
+def test_a_rule_clause_asked_about_is_quoted_with_the_money(engine):
+    *_, reply = _talk(engine, "我们民营企业去年研发投入2300万", "那市属国有企业研发投入这块有啥特殊政策？")
+    assert "150%" in reply.reply
+
+
+@pytest.mark.parametrize("text", [
+    "科技成果转化拿到的奖励，个人所得税怎么交？税务那边有啥规定",
+    "国家自然科学基金青年项目资助强度是多少钱",
+    "政府采购的时候，首台套产品能不能享受价格扣除",
+    "顶尖人才的认定标准是啥？组织部哪个文件规定的",
+])
+def test_another_bodys_rules_and_money_are_not_covered(engine, text):
+    (reply,) = _talk(engine, text)
+    assert reply.covered is False
+
+
+def test_recognised_in_another_province_is_not_the_regions(engine):
+    (reply,) = _talk(engine, "在陕西被认定的省级企业技术中心，公司现在搬到鄂尔多斯了，能按自治区级的30万拿吗")
+    assert reply.covered is False and reply.benefits == []
+
+
+def test_an_approximate_answer_shows_the_cap_while_it_awaits_a_yes(engine):
+    *_, reply = _talk(engine, "我们承担了国家科技计划项目，市里能配套多少", "国拨经费大概六百多万吧")
+    assert amounts(reply) == [(10, 10000000, "up_to")] and reply.asks
+    assert "600万元" in reply.reply

@@ -83,10 +83,12 @@ def read_correction(turn, *, org_allowed: bool = True) -> Correction:
                 out.swapped.append(sibling)
     else:
         # "搞错了，其实批的是自治区重点实验室": the thing named again, at another level, replaces the told one
-        for named in frame.detected.triggers:
+        # or named by what tells it from the told one ("说错了，我们那个是研发类的": the topic's other item)
+        for named in frame.detected.triggers or frame.topic_variants:
             thing = catalogue.triggers[named]
+            # another level, or another kind of the same thing ("说错了，我们那个是研发类的，不是孵化类")
             told = next((t for t in state.triggers if t != named and catalogue.triggers[t].object == thing.object
-                         and catalogue.triggers[t].level != thing.level), None)
+                         and t not in frame.detected.triggers and not moves.is_move("adds_item", frame.text)), None)
             if told and named not in state.triggers:
                 out.events.append(ReplaceTrigger(told, named))
                 out.swapped.append(named)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from bot.dialogue.facts import Ask, OptionRef, say
+from bot.dialogue.facts import Ask, OptionRef, PolicyAnswer, say
 from bot.dialogue.handlers import form
 from bot.dialogue.handlers.answers import (
     NOT_COVERED_RELATED,
     policy_answer,
 )
-from bot.dialogue.handlers.scope import articles_named, out_of_scope
+from bot.dialogue.handlers.scope import articles_named, out_of_scope, place_gives_an_input
 from bot.dialogue.nlu import moves
 from bot.dialogue.nlu.moves import CJK
-from bot.dialogue.report import report
+from bot.dialogue.report import citation, report
 from bot.dialogue.state import (
     AddTriggers,
     BindFigures,
@@ -104,7 +104,8 @@ def eligibility_primary(turn: Turn) -> int | None | str:
         return articles[0]
     if top is not None and not states_facts and not english_money:
         return "policy"  # "新型研发机构负面清单管理" is Art. 23, not Art. 17's money
-    if top is None and not states_facts and not moves.is_move("asks_city_support", f.text):
+    if top is None and not states_facts and not moves.is_move("asks_city_support", f.text) \
+            and not place_gives_an_input(turn):
         return "out"  # it names a covered thing but asks about another programme ("高企的税收优惠")
     return articles[0]
 
@@ -138,6 +139,37 @@ def figure_bindings(turn: Turn) -> tuple[tuple[str, str, int], ...]:
     return tuple(out)
 
 
+def _said_unknown(turn: Turn) -> set[str]:
+    """The figures of the named things the message says the asker does not know ("奖金额度我记不清了"):
+    a cue of the figure and words of not knowing in one clause, no amount for it."""
+    f, catalogue = turn.frame, turn.catalogue
+    out = set()
+    for m in moves.finditer("unknown_said", f.text):
+        clause = moves.clause_around(f.text, m.start(), m.end())
+        out |= {k for k in catalogue.figures_for(f.named) if k not in f.figures.values
+                and any(cue in clause for cue in catalogue.figures[k].cues)}
+    return out
+
+
+def _keeps_told_figures(turn: Turn) -> tuple[tuple[str, str, int], ...]:
+    """A new recognition told with its own amount of a figure an earlier one has ("另外还有一批新材料，拿了
+    自治区首批次认定，货值120万" after the software's 单价80万): each keeps its own amount."""
+    f, state, catalogue = turn.frame, turn.state, turn.catalogue
+    if f.has("correction"):
+        return ()
+    out = []
+    for key, values in f.figures.values.items():
+        old = state.figures.get(key)
+        if catalogue.figures[key].multiple or len(values) != 1 or old is None or isinstance(old, tuple) or old == values[0]:
+            continue
+        new = [t for t in f.detected.triggers if t not in state.triggers and key in catalogue.figures_for([t])]
+        told = [t for t in state.triggers if key in catalogue.figures_for([t]) and t not in f.detected.triggers
+                and key not in state.trigger_figures.get(t, {})]
+        if new and told:
+            out += [(t, key, old) for t in told] + [(t, key, values[0]) for t in new]
+    return tuple(out)
+
+
 def eligibility(turn: Turn, primary: int | None) -> Decision:
     f, state, catalogue = turn.frame, turn.state, turn.catalogue
     reading = f.figures
@@ -145,7 +177,7 @@ def eligibility(turn: Turn, primary: int | None) -> Decision:
     events = [AddTriggers(tuple(triggers)), *form.figure_events(turn)]
     if f.detected.counts:  # "两个自治区重点实验室": each one paid
         events.append(SetCounts(tuple(f.detected.counts.items())))
-    if bindings := figure_bindings(turn):
+    if bindings := figure_bindings(turn) + _keeps_told_figures(turn):
         events.append(BindFigures(bindings))
     notes, asks, options, question = [], [], [], []
     wanted = [k for k in catalogue.figures_for(f.named) if k not in reading.values]
@@ -188,8 +220,28 @@ def eligibility(turn: Turn, primary: int | None) -> Decision:
         asks = [Ask(prompt=question[0])]
         options = [OptionRef(id=f"trigger:{x}") for x in family]
     after = apply(state, events)
+    if unknown := _said_unknown(turn):  # "国家那边的奖金额度我记不清了": not the amount told before
+        after = after.model_copy(update={"figures": {k: v for k, v in after.figures.items() if k not in unknown}})
     decision = report(turn, after, shown, notes=notes, asks=asks, options=options, question=question,
                       primary=primary)
-    return Decision(decision.facts, (*events, *decision.events, SetTopic(Topic(article=primary, triggers=tuple(shown)))))
+    facts = _with_rule_clause(turn, decision.facts, primary)
+    return Decision(facts, (*events, *decision.events, SetTopic(Topic(article=primary, triggers=tuple(shown)))))
+
+
+def _with_rule_clause(turn: Turn, facts, primary: int | None):
+    """"市属国有企业研发投入这块有啥特殊政策": not a how-much question, and the clause it matches best in
+    the answering article sets a rule, no amount (16.2 视同利润加回): that clause is quoted before the money."""
+    f, catalogue = turn.frame, turn.catalogue
+    if primary is None or f.kinds & {"how_much", "asks_amount", "total"}:
+        return facts
+    hit = next((h for h in f.search.articles if h.article == primary and h.clauses), None)
+    if hit is None:
+        return facts
+    best = hit.clauses[0].clause_id
+    if catalogue.entries_for_clause(best) or any(c.clause == best for c in facts.citations):
+        return facts
+    quoted = citation(turn.knowledge, primary, best, turn.policy.clause(best).text)
+    return facts.model_copy(update={"answer": PolicyAnswer(article=primary, clauses=(best,)),
+                                    "citations": (*facts.citations, quoted)})
 
 

@@ -210,7 +210,7 @@ def _told_figures(turn: Turn) -> Decision | None:
 def stay_on_triggers(turn: Turn, events, lead) -> Decision:
     """A figure recorded while recognitions are asked: the list stays open, with what the picked items
     are worth now."""
-    return _with_preview(turn, ask(turn, events, lead), events, tuple(turn.state.triggers))
+    return _with_preview(turn, ask(turn, events, lead), events, tuple(apply(turn.state, events).triggers))
 
 
 def _with_preview(turn: Turn, decision: Decision, events, added) -> Decision:
@@ -280,8 +280,14 @@ def amount_problem(err: AmountError):
 def confirm_approximate(turn: Turn, key: str, value: int, raw: str, lead=()) -> Decision:
     question = say("approximate", raw=raw, amount=format_yuan(value))
     pending = PendingConfirm(figure=key, value=value, reason="approximate", raw=raw)
-    facts = Facts(intent="form", covered=True, lead=tuple(lead)).with_question(
-        [question], [Ask(figure=key)], [OptionRef(id="confirm", args={"amount": format_yuan(value)}), OptionRef(id=SKIP)])
+    options = [OptionRef(id="confirm", args={"amount": format_yuan(value)}), OptionRef(id=SKIP)]
+    needing = [t for t in turn.state.triggers if key in turn.catalogue.figures_for([t])]
+    if turn.state.mode != "form" and needing:
+        # outside the check the told items are shown as they stand (their caps, cited) while the figure awaits a yes
+        decision = report(turn, turn.state, needing, lead=lead, asks=[Ask(figure=key)], options=options,
+                          question=[question])
+        return Decision(decision.facts, (SetConfirm(pending), *decision.events))
+    facts = Facts(intent="form", covered=True, lead=tuple(lead)).with_question([question], [Ask(figure=key)], options)
     return Decision(facts, (SetConfirm(pending),))
 
 
@@ -322,6 +328,10 @@ def correction(turn: Turn) -> Decision:
         lead = [say("figure_corrected", label=catalogue.figures[key].label, value=show(after.figures[key]))]
         if key == state.asked_figure:
             return advance(turn, found.events, lead)
+        if state.step == "triggers":
+            return stay_on_triggers(turn, found.events, lead)
         return ask(turn, found.events, lead)
     labels = [catalogue.triggers[t].label for t in found.swapped]
+    if state.step == "triggers":
+        return stay_on_triggers(turn, found.events, [say("level_corrected", what=labels)])
     return ask(turn, found.events, [say("level_corrected", what=labels)])

@@ -23,7 +23,26 @@ def articles_named(turn: Turn) -> list[int]:
 
 def not_covered_by_rule(turn: Turn) -> bool:
     """Asks for a benefit the policy never gives, or about another city's programme."""
-    return turn.frame.search.reason is not None
+    f = turn.frame
+    if f.search.reason == "other_place" and place_gives_an_input(turn):
+        return False
+    return f.search.reason is not None
+
+
+def place_gives_an_input(turn: Turn) -> bool:
+    """"换成国家科技进步二等奖呢？国家那边的奖金额度我记不清了": the body named pays the amount a named
+    recognition's rule takes as its input (the prize money matched 1:1), not a programme of its own."""
+    f, catalogue = turn.frame, turn.catalogue
+    place = f.search.place or ""
+    at = f.text.find(place)
+    if at < 0:
+        return False
+    after = f.text[at + len(place):at + len(place) + PLACE_INPUT_WINDOW]
+    inputs = [catalogue.figures[k] for k in catalogue.figures_for(f.named) if catalogue.figures[k].paid_by_another]
+    return any(cue in after for fig in inputs for cue in fig.cues)
+
+
+PLACE_INPUT_WINDOW = 6  # characters after the place read for the input's own words ("的奖金额度")
 
 
 def not_covered(turn: Turn) -> Decision:
@@ -93,25 +112,27 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
     if (moves.is_move("payer_programme", f.text) and not home and not moves.is_move("money_asked", f.text)
             and (moves.is_move("ask.criteria", f.text) or moves.is_move("ask.procedure", f.text))):
         return True  # "申请国家自然科学基金，申请人必须要有副高职称吗": that programme's own rules
+    if moves.is_move("payer_programme", f.text) and not home and moves.is_move("ask.programme_money", f.text):
+        return True  # "国家自然科学基金青年项目资助强度是多少钱": that programme's own money
     if _asks_an_input_value(turn):  # "自治区科学技术进步奖一等奖的奖金是多少钱", "…后补助是按合同额的百分之几给的"
         return True
     if not f.named and moves.is_move("titled_by_private", f.text):
         return True  # "行业协会给我们评了个‘科技创新示范企业’称号，有没有奖金": the association's own title
-    if asks_support(f.text):
-        return False
+    if asks_support(f.text) or moves.is_move("asks_how_managed", f.text):
+        return False  # this policy's money, or how its funds are managed (Art. 23)
     top = f.top_article
     candidates = set(articles_named(turn)) | ({top} if top else set())
     texts = [turn.policy.article(n).text for n in candidates]
     # a matter the answering article itself speaks of (技术经纪人 评职称 in Art. 27) is this policy's;
     # in a long pasted message only what it asks counts (the forwarded notice's 设备采购 is not asked)
     asked = asking_spans(f.text)
-    # "（评职称要用）": what the answer is for is background, not a matter asked
-    purposes = [m.span() for m in moves.finditer("purpose_remark", f.text)]
+    # "（评职称要用）": what the answer is for is background, not a matter asked; "按什么标准补" asks the money
+    aside = [m.span() for name in ("purpose_remark", "money_asked") for m in moves.finditer(name, f.text)]
 
     def unanswered(name: str) -> bool:
         return any(not any(m.group(0) in text for text in texts) and not moves.told_event(f.text, m.start(), m.end())
                    and any(s <= m.start() and m.end() <= e for s, e in asked)
-                   and not any(s <= m.start() and m.end() <= e for s, e in purposes)
+                   and not any(s <= m.start() and m.end() <= e for s, e in aside)
                    for m in moves.finditer(name, f.text))
 
     # a matter an article only names (27.5: 技术经纪 in the 职称评审 sequence): its criteria are another body's
@@ -142,8 +163,14 @@ def _another_payer_asked(text: str) -> bool:
 
 
 def asks_support(text: str) -> bool:
-    """Whether the message asks for this policy's support ("想问的不是奖补" does not)."""
-    return any(not negated_before(text, m.start()) for m in moves.finditer("asks_support", text))
+    """Whether the message asks for this policy's support ("想问的不是奖补" does not, nor "能不能享受
+    价格扣除": what is to be enjoyed is another body's matter)."""
+    foreign = [m.start() for m in moves.finditer("ask.foreign_matter", text)]
+    return any(not negated_before(text, m.start()) and not any(0 <= s - m.end() <= SUPPORT_OBJECT_GAP for s in foreign)
+               for m in moves.finditer("asks_support", text))
+
+
+SUPPORT_OBJECT_GAP = 2  # characters between 能享受 and the thing to be enjoyed
 
 
 RATE_ON_WINDOW = 6  # "按国家拨款的": how far before the input's words the 按 of this policy's rate stands

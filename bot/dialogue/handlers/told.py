@@ -138,6 +138,39 @@ def told_figure(turn: Turn) -> Decision:
     return Decision(decision.facts, (*events, *decision.events))
 
 
+def _stated_amount(entry) -> int | None:
+    rule = entry.rule
+    return getattr(rule, "amount_yuan", None) or getattr(rule, "cap_yuan", None) or getattr(rule, "floor_yuan", None)
+
+
+def _told_items_of_amount(turn: Turn) -> list[str]:
+    """The told recognitions whose item states an amount the message names ("工作站那100万")."""
+    f, catalogue = turn.frame, turn.catalogue
+    said = {fm.value for fm in f.figures.unassigned if fm.value}
+    return [t for t in turn.state.triggers
+            if any(_stated_amount(e) in said for e in catalogue.entries_for_trigger(t))] if said else []
+
+
+def asks_about_a_told_amount(turn: Turn) -> bool:
+    """"工作站那100万是一次性的吧": an amount of an item shown before, asked about, names that item."""
+    f, state, catalogue = turn.frame, turn.state, turn.catalogue
+    told_objects = {catalogue.triggers[t].object for t in state.triggers}
+    # the told thing named again, or the amount pointed at ("那100万"): not an amount of something new
+    pointed = any(moves.is_move("points_at_amount", f.text[max(0, fm.mention.start - 2):fm.mention.start])
+                  for fm in f.figures.unassigned)
+    return (f.is_question() and not f.figures.values and f.search.reason is None
+            and (bool(f.detected.triggers) or pointed)
+            and all(catalogue.triggers[t].object in told_objects for t in f.detected.triggers)
+            and bool(_told_items_of_amount(turn)))
+
+
+def told_amount_item(turn: Turn) -> Decision:
+    items = _told_items_of_amount(turn)
+    article = turn.catalogue.entries_for_trigger(items[0])[0].article
+    decision = report(turn, turn.state, items, primary=article)
+    return Decision(decision.facts, (*decision.events, SetTopic(Topic(article=article, triggers=tuple(items)))))
+
+
 def gives_other_figures(turn: Turn) -> bool:
     """"营收是1.5亿、员工300人，这些影响金额不": amounts of a kind no told item computes with, asked
     or told about the facts already told."""

@@ -154,6 +154,9 @@ def _nearest_cue(text, spans, mention, mentions, wanted, catalogue, *, exclude: 
             continue  # a cue with another amount in between belongs to that amount
         if exclude and key != OTHER_ROLE and _excluded(text, mention, catalogue.figures[key]):
             continue
+        if end <= mention.start and any(other is not mention and other.end <= start
+                                        and not text[other.end:start].strip() for other in mentions):
+            continue  # a cue right after another amount is that one's ("单价260万一台，…卖了5台共1300万")
         if end <= mention.start:
             gap = text[end:mention.start]
             distance = len(gap)

@@ -30,7 +30,7 @@ def foreign_issuer(text: str, start: int, end: int, *, places: bool = True) -> s
         found = _LEX.search("issuer_after", text[end:])
     if found is None:
         return None
-    said = found.group(1)
+    said = next(g for g in found.groups() if g)  # the body, in whichever pattern of the class matched
     if not places and _LEX.search("issuer.place", said) and not _LEX.search("issuer.private", said) \
             and not _LEX.search("issuer.lower", said):
         return None
