@@ -186,7 +186,7 @@ def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None 
         pressed=pressed,
         moves=frozenset(found),
         kinds=moves.question_kinds(text) if text else frozenset(),
-        article_ref=moves.article_ref(text) if text else None,
+        article_ref=(moves.article_ref(text) or moves.article_by_title(text, knowledge.titles)) if text else None,
         article_lookup=moves.article_lookup(text) if text else None,
         org_type=moves.org_type_of(text, catalogue) if text else None,
         detected=detected,

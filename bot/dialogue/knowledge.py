@@ -4,6 +4,7 @@ retriever. Handlers and understand() read it; nothing here changes during a turn
 from __future__ import annotations
 
 import threading
+from functools import cached_property
 from pathlib import Path
 
 
@@ -18,6 +19,11 @@ class Knowledge:
         self._retriever = retriever
         self._homophones = None
         self._lock = threading.Lock()
+
+    @cached_property
+    def titles(self) -> dict[int, str]:
+        """Article number -> title ("建立创新容错机制"): what "容错机制那条" is matched against."""
+        return {a.number: a.title for a in self.policy.articles}
 
     @property
     def retriever(self):

@@ -77,6 +77,8 @@ RULES: tuple[Rule, ...] = (
          followups.level_follow_up, digression=True),
     Rule("variant_follow_up", "研发类的呢 / 要是期满考核优秀呢 (another item of the topic's thing)",
          followups.is_variant_follow_up, followups.variant_follow_up, digression=True),
+    Rule("article_question", "第二十九条能给多少补贴 / 容错机制那条 (an article named, asked about)",
+         answers.asks_about_an_article, answers.named_article, digression=True),
     Rule("rules", "就高从优不重复, 有效期, 旧政策 (Art. 30)", answers.asks_the_rules, answers.the_rules,
          digression=True),
     Rule("topic_follow_up", "这个要找哪个部门 / 那每年的运行补贴呢 (the last answer's topic)",

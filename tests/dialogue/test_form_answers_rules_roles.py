@@ -333,3 +333,23 @@ def test_an_approximate_answer_shows_the_cap_while_it_awaits_a_yes(engine):
     *_, reply = _talk(engine, "我们承担了国家科技计划项目，市里能配套多少", "国拨经费大概六百多万吧")
     assert amounts(reply) == [(10, 10000000, "up_to")] and reply.asks
     assert "600万元" in reply.reply
+
+
+@pytest.mark.parametrize("text, article", [
+    ("第二十九条能给项目多少补贴？", 29),
+    ("容错机制那条能给项目多少补贴？", 29),
+    ("科技金融那条有什么具体支持", 28),
+    ("孵化器那条讲的都是一次性的吗", 5),
+])
+def test_an_article_named_by_number_or_title_is_answered_from_it(engine, text, article):
+    (reply,) = _talk(engine, text)
+    assert reply.covered and reply.citations[0].article == article
+
+
+@pytest.mark.parametrize("text, article, amount", [
+    ("我们旗被国家评上了创新搞得好的县，市里有什么支持", 26, 10000000),
+    ("我们单位接了中央部委下达的研究任务，中央拨了800万，市里会不会跟进给一些", 10, 4000000),
+])
+def test_recognitions_described_in_other_words(engine, text, article, amount):
+    (reply,) = _talk(engine, text)
+    assert amount in [b.amount_yuan for b in reply.benefits if b.article == article]

@@ -104,6 +104,17 @@ def _item_report(turn: Turn, entry, article: int) -> Decision:
     return Decision(decision.facts, (*events, *decision.events, SetTopic(Topic(article=article, triggers=(entry.trigger,)))))
 
 
+def asks_about_an_article(turn: Turn) -> bool:
+    """"第二十九条能给项目多少补贴？", "容错机制那条能给多少": a question on an article named by its number
+    or its title's words, naming no recognition."""
+    f = turn.frame
+    return f.article_ref is not None and f.article_lookup is None and f.is_question() and not f.names_something
+
+
+def named_article(turn: Turn) -> Decision:
+    return article_answer(turn, turn.frame.article_ref)
+
+
 def article_answer(turn: Turn, number: int) -> Decision:
     """An answer from one article chosen by the conversation, not by the search."""
     article = turn.policy.article(number)

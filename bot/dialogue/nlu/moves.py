@@ -62,6 +62,26 @@ def article_ref(text: str) -> int | None:
     return number if number in ARTICLES else None
 
 
+TITLE_SHARED_MIN = 2  # characters a phrase shares with one article's title to name it ("飞地")
+
+
+def article_by_title(text: str, titles: dict[int, str]) -> int | None:
+    """"容错机制那条", "科技金融那一条": the article whose title shares the longest run of characters
+    with the words before 那条, when one title alone shares the most (at least TITLE_SHARED_MIN)."""
+    m = _LEX.search("article_by_title", text)
+    if not m:
+        return None
+    said = m.group(1).strip("“”")
+
+    def shared(title: str) -> int:
+        return max((n for i in range(len(said)) for n in range(len(said) - i, 0, -1) if said[i:i + n] in title),
+                   default=0)
+
+    scores = sorted(((shared(t), n) for n, t in titles.items()), reverse=True)
+    best, runner = scores[0], scores[1] if len(scores) > 1 else (0, None)
+    return best[1] if best[0] >= TITLE_SHARED_MIN and best[0] > runner[0] else None
+
+
 def article_lookup(text: str) -> int | None:
     """The article a message mainly refers to ("第十五条", "看看第15条讲什么"), else None."""
     number = article_ref(text)
