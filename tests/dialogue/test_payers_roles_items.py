@@ -200,12 +200,19 @@ def test_deals_told_one_message_at_a_time_stay_items(engine):
 
 @pytest.mark.parametrize("text", [
     "我们研究所的仪器纳入了自治区共享平台，去年评价结果为合格（不是优良），给非关联单位的开放共享服务收入200万，能补多少？",
-    "仪器开放共享评价良好，共享服务收入300万，补多少",
+    "仪器开放共享评价结果是基本合格，共享服务收入300万，补多少",
 ])
 def test_another_rating_than_the_one_required_rules_the_item_out(engine, text):
     reply = engine.turn("s", text)
     assert not any(b.article == 21 for b in reply.benefits)
     assert "只给" in reply.reply
+
+
+@pytest.mark.parametrize("text", ["仪器开放共享评价良好，给非关联单位的共享服务收入300万，补多少",
+                                  "仪器开放共享今年评价结果是优秀，非关联单位的共享服务收入300万，补多少"])
+def test_a_rating_within_the_one_required_meets_it(engine, text):
+    # 优良 is 优 (优秀) and 良 (良好): either meets "评价优良"
+    assert (21, 300000, "computed") in amounts(engine.turn("s", text))
 
 
 @pytest.mark.parametrize("text, expected", [

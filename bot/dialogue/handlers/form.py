@@ -281,12 +281,6 @@ def confirm_approximate(turn: Turn, key: str, value: int, raw: str, lead=()) -> 
     question = say("approximate", raw=raw, amount=format_yuan(value))
     pending = PendingConfirm(figure=key, value=value, reason="approximate", raw=raw)
     options = [OptionRef(id="confirm", args={"amount": format_yuan(value)}), OptionRef(id=SKIP)]
-    needing = [t for t in turn.state.triggers if key in turn.catalogue.figures_for([t])]
-    if turn.state.mode != "form" and needing:
-        # outside the check the told items are shown as they stand (their caps, cited) while the figure awaits a yes
-        decision = report(turn, turn.state, needing, lead=lead, asks=[Ask(figure=key)], options=options,
-                          question=[question])
-        return Decision(decision.facts, (SetConfirm(pending), *decision.events))
     facts = Facts(intent="form", covered=True, lead=tuple(lead)).with_question([question], [Ask(figure=key)], options)
     return Decision(facts, (SetConfirm(pending),))
 

@@ -148,6 +148,8 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
     # and, asked of a money article, the errand itself (where to go, which papers)
     if top is None:
         return False
+    if not turn.catalogue.entries_for_article(top) and unanswered("ask.errand_date"):
+        return True  # "认定材料第一批几号截止": no article sets an errand's dates (Art. 30 only its own validity)
     return unanswered("ask.foreign_matter") or (
         bool(turn.catalogue.entries_for_article(top)) and unanswered("ask.procedure_elsewhere"))
 

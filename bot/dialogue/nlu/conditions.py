@@ -26,8 +26,9 @@ def _core(condition: str) -> str:
 
 def _other_rating(text: str, required: str) -> bool:
     """The message gives a rating other than `required` (评价为合格, 考核良好), or denies it (不是优良)."""
+    meets = f"rating_meets.{required}"
     for m in _LEX.finditer("rating_given", text):
-        if m.group(1) != required:
+        if m.group(1) != required and not (meets in _LEX.classes and _LEX.search(meets, m.group(1))):
             return True
     return any(levels.negated_before(text, m.start()) for m in re.finditer(re.escape(required), text))
 
