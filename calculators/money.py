@@ -135,7 +135,7 @@ _EN_MULT = re.compile(r"\s*(thousand|million|billion)\b", re.I)
 _EN_VALUE = {"thousand": 10**3, "million": 10**6, "billion": 10**9}
 _MORE = re.compile(r"[多余]")
 _PERCENT = re.compile(r"\s*(?:%|‰|个百分点)")
-_PER_UNIT = re.compile(r"[台套件个项份张次家]")
+_PER_UNIT = re.compile(r"[台套件个项份张次家批单笔款种]")
 _EN_COUNT = re.compile(
     r"\s+(?:people|persons|residents|users|customers|visitors|employees|jobs|units|pieces|items|tons?|tonnes?"
     r"|square|sq|km|kilomet|met|kwh|kw|mw|hours|days|years|times|shares)\b",

@@ -421,3 +421,53 @@ def test_a_hypothetical_new_platform_is_a_new_approval(engine):
 def test_which_department_to_report_to(engine, follow_up):
     *_, reply = _talk(engine, "我们是企业举办的新型研发机构，上年度研发投入1200万", follow_up)
     assert reply.citations[0].article == 17 and "市科学技术局" in reply.reply
+
+
+# --- eighth batch (probe28, probe29 measured untouched first) ---------------------------------------
+
+@pytest.mark.parametrize("text, amount", [
+    ("我们研究所仪器对外开放，给非关联的外部单位和创业团队提供共享服务收入380万，给我们自己下属公司服务收了120万，评价优秀，补多少", 380000),
+    ("仪器考核优良，上年度开放共享服务收入一共三百五十万，其中80万是校内自己课题组用的，剩下都是外单位企业，能补多少", 270000),
+])
+def test_income_from_the_askers_own_units_is_not_counted(engine, text, amount):
+    (reply,) = _talk(engine, text)
+    assert amounts(reply) == [(21, amount, "computed")]
+
+
+def test_our_unit_is_the_asker_not_an_affiliate(engine):
+    (reply,) = _talk(engine, "我们单位仪器设备管理评价优良，上年度开放共享服务收入共800万元，其中300万元来自关联单位，补助多少？")
+    assert amounts(reply) == [(21, 500000, "computed")]
+
+
+@pytest.mark.parametrize("text, amount", [("国家认定的首批次新材料，货值三百五十万一批，奖补是多少", 1000000),
+                                          ("自治区首台套，单价120万一套", 360000)])
+def test_an_amount_per_batch_or_set(engine, text, amount):
+    (reply,) = _talk(engine, text)
+    assert amount in [b.amount_yuan for b in reply.benefits if b.basis == "computed"]
+
+
+@pytest.mark.parametrize("text, article, amount", [
+    ("我们之前参与的国家重大专项出了成果，想拿到鄂尔多斯来做产业化示范，市里支持力度多大", 10, 10000000),
+    ("我们企业准备申报院士专家工作站，要是市里批了有多少钱", 24, 1000000),
+    ("我们园区的科研中试基地被自治区新批了，市里一次性给多少", 13, 1000000),
+])
+def test_approvals_said_plainly(engine, text, article, amount):
+    (reply,) = _talk(engine, text)
+    assert any(b.article == article and b.amount_yuan == amount for b in reply.benefits)
+
+
+def test_a_hypothetical_rating_after_the_term_is_the_second_award(engine):
+    *_, later, rd = _talk(engine, "我们在深圳设了个飞地主要做孵化，第一次被市里认定为人才科创飞地", "三年后考核要是优秀还能再拿吗",
+                          "如果是研发类的呢")
+    assert any(b.clause == "6.2" and b.amount_yuan == 2000000 for b in later.benefits)
+    assert (6, 1000000, "fixed") in amounts(rd)
+
+
+def test_a_high_level_talent_who_is_not_top(engine):
+    *_, reply = _talk(engine, "我们想全职引进一个院士团队，带着重大成果来鄂尔多斯转化", "要是他够不上顶尖，只是搞自然科学研究的高层次人才呢")
+    assert (24, 50000000, "up_to") in amounts(reply)
+
+
+def test_the_standards_body_s_own_money_is_not_covered(engine):
+    *_, reply = _talk(engine, "我们公司主导制定了一项国家标准，市里有钱吗", "标准立项的时候国家标准委给不给经费，怎么申请")
+    assert reply.covered is False
