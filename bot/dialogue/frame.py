@@ -95,7 +95,7 @@ def _items_by_mention(reading, detected, catalogue) -> None:
         spans = sorted({span for t in detected.triggers if key in catalogue.figures_for([t])
                         for span in detected.spans.get(t, [])})
         amounts = [fm.mention.start for fm in reading.mentions if fm.role == key and fm.value is not None
-                   and not fm.deducted and not fm.own_share and fm.mention.error is None]
+                   and not fm.deducted and not fm.own_share and not fm.told_ref and fm.mention.error is None]
         if len(spans) != len(amounts):
             continue
         bounds = [start for start, _ in spans] + [float("inf")]
@@ -165,6 +165,13 @@ def _topic_variants(text: str, state: SessionState, catalogue) -> tuple[str, ...
     return tuple(found)
 
 
+def _told_amounts(state: SessionState) -> dict[str, int]:
+    """The single amounts told so far, a deducted one as its total ("收入65万" … "这65万里面…")."""
+    told = {k: v for k, v in state.figures.items() if isinstance(v, int) and not isinstance(v, bool)}
+    told.update({k: total for k, (total, _parts) in state.figure_deductions.items() if k in told})
+    return told
+
+
 def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None = None) -> Frame:
     """Read one message (typed text, or the label of a pressed option with its id)."""
     text = normalize(raw or "")
@@ -175,7 +182,7 @@ def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None 
     detected = recognitions.detect_triggers(text, catalogue) if text else recognitions.Detected()
     wanted = list(dict.fromkeys([*catalogue.figures_for(detected.all_ids()), *catalogue.figures_for(state.triggers),
                                  *([state.asked_figure] if state.asked_figure else [])]))
-    reading = fig.read_figures(text, catalogue, wanted) if text else fig.FigureReading()
+    reading = fig.read_figures(text, catalogue, wanted, _told_amounts(state)) if text else fig.FigureReading()
     recognitions.drop_figure_mentions(detected, text, catalogue)
     _items_by_mention(reading, detected, catalogue)
     _drop_unpaid_amounts(text, reading, detected, catalogue)

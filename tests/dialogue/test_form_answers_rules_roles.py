@@ -471,3 +471,24 @@ def test_a_high_level_talent_who_is_not_top(engine):
 def test_the_standards_body_s_own_money_is_not_covered(engine):
     *_, reply = _talk(engine, "我们公司主导制定了一项国家标准，市里有钱吗", "标准立项的时候国家标准委给不给经费，怎么申请")
     assert reply.covered is False
+
+
+# --- a told total taken apart later, and amounts kept only for the rules they were told for ---------
+
+@pytest.mark.parametrize("follow_up", [
+    "这65万里面有20万是我们校办企业做的",
+    "65万当中有20万是自己下属公司用的",
+    "其中20万是校内课题组用的",
+])
+def test_a_part_of_a_told_total_is_taken_off_in_a_later_turn(engine, follow_up):
+    first, reply = _talk(engine, "我们大学仪器设备开放共享评价优良，上年度对外共享服务收入65万，能补多少", follow_up)
+    assert (21, 65000, "computed") in amounts(first)
+    assert (21, 45000, "computed") in amounts(reply)
+    assert "20万" in reply.reply  # the deduction is shown, not silently applied
+
+
+def test_an_amount_told_for_one_rule_is_not_the_input_of_a_rule_named_later(engine):
+    first, reply = _talk(engine, "我们单位的仪器开放共享考核优良，财政资金买的200万电镜也对外开放了",
+                         "另外我们跟旗区共建了一个新型研发机构，市里给多少")
+    assert (26, 5000000, "up_to") in amounts(reply)  # Art. 26.3's cap: the 1:1 input is asked, not taken
+    assert not [b for b in reply.benefits if b.basis == "computed"]

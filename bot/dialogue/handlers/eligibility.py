@@ -130,7 +130,7 @@ def figure_bindings(turn: Turn) -> tuple[tuple[str, str, int], ...]:
         needing = sorted((t for t in f.detected.triggers if key in catalogue.figures_for([t])),
                          key=lambda t: min(s for s, _ in f.detected.spans[t]))
         mentions = [fm.mention for fm in f.figures.mentions if fm.role == key and fm.value is not None
-                    and not fm.deducted and fm.mention.error is None]
+                    and not fm.deducted and not fm.told_ref and fm.mention.error is None]
         if len(needing) < 2 or len(needing) != len(values) or len(mentions) != len(values):
             continue
         starts = [min(s for s, _ in f.detected.spans[t]) for t in needing] + [len(f.text) + 1]
@@ -206,9 +206,7 @@ def eligibility(turn: Turn, primary: int | None) -> Decision:
     if others and catalogue.figures_for(f.named):
         notes.append(say("other_amount_ignored", amounts=[format_yuan(fm.value) for fm in others],
                          roles=[f.text[fm.cue[0]:fm.cue[1]] for fm in others if fm.cue]))
-    for key, (_total, parts) in reading.deductions.items():
-        notes.append(say("deduction", parts=[format_yuan(v) for v in parts], label=catalogue.figures[key].label,
-                         value=form.show(reading.values[key])))
+    notes += form.deduction_notes(reading, catalogue)
     shown = list(triggers)
     if f.has("total") or f.has("adding"):  # "我们同时也是国家高新技术企业，加起来一共多少"
         shown = list(dict.fromkeys([*state.triggers, *triggers]))

@@ -227,14 +227,23 @@ def _with_preview(turn: Turn, decision: Decision, events, added) -> Decision:
 
 
 def figure_events(turn: Turn) -> list:
-    """The figures a message states with their own cue words, as events. Another item of a thing
+    """The figures a message states with their own cue words, as events, for the inputs of the
+    recognitions told or named (or the figure asked). Another item of a thing
     already told ("还有一款也是自治区首台套，单价260万") adds its figure to the told one's: two
     products, two benefits."""
     f, reading, catalogue, state = turn.frame, turn.frame.figures, turn.catalogue, turn.state
     adds = moves.is_move("adds_item", f.text) and bool(f.detected.triggers) and set(f.detected.triggers) <= set(
         state.triggers)
+    # Beside a recognition named with inputs of its own, only inputs: an amount cued as another rule's
+    # input ("财政资金买的200万电镜" beside instrument sharing) is never kept for a rule named later.
+    # With none named, the figure's cue names the item ("共享服务收入650万"); beside a cap-only one
+    # ("研发投入两千万，我们是企业") it is a fact of the asker's, kept for the rule it may meet later.
+    named_inputs = catalogue.figures_for(f.detected.all_ids())
+    inputs = {*named_inputs, *catalogue.figures_for(state.triggers), *([state.asked_figure] if state.asked_figure else [])}
     events = []
     for key, values in reading.values.items():
+        if named_inputs and key not in inputs:
+            continue
         value = values if key in reading.itemised or catalogue.figures[key].multiple else values[-1]
         words = reading.words.get(key, "")
         if adds and state.figures.get(key) is not None:
@@ -288,6 +297,12 @@ def confirm_approximate(turn: Turn, key: str, value: int, raw: str, lead=()) -> 
 def show(value) -> list[str]:
     """A figure value for a message: its amounts (compose joins a list)."""
     return [format_yuan(v) for v in value] if isinstance(value, tuple) else [format_yuan(value)]
+
+
+def deduction_notes(reading, catalogue) -> list:
+    """"（已扣除其中20万：…按45万计）" for each figure told as a total less a part."""
+    return [say("deduction", parts=[format_yuan(v) for v in parts], label=catalogue.figures[key].label,
+                value=show(reading.values[key])) for key, (_total, parts) in reading.deductions.items()]
 
 
 def advance(turn: Turn, events, lead=()) -> Decision:

@@ -134,7 +134,8 @@ def told_figure(turn: Turn) -> Decision:
             value, words = add_items(turn.state, key, values, words)
         events.append(set_figure(catalogue, key, value, words, reading.deductions.get(key)))
     after = apply(turn.state, events)
-    decision = report(turn, after, list(after.triggers), final=_final(after))
+    decision = report(turn, after, list(after.triggers), final=_final(after),
+                      notes=form.deduction_notes(reading, catalogue))
     return Decision(decision.facts, (*events, *decision.events))
 
 

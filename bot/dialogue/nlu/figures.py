@@ -63,6 +63,7 @@ class FigureMention:
     cue: tuple[int, int] | None = None  # where its cue words are
     deducted: bool = False  # the excluded part of the figure before it ("其中300万是关联单位的")
     own_share: bool = False  # the asker's own part of the figure before it ("其中600万拨到我们单位")
+    told_ref: bool = False  # a total told in an earlier turn, said again ("这65万里面…"): no new value
 
     @property
     def value(self) -> int | None:
@@ -77,6 +78,7 @@ class FigureReading:
     itemised: set[str] = field(default_factory=set)  # figures given as several items
     deductions: dict[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict)  # figure -> (total, parts off)
     summed: dict[str, tuple[int, ...]] = field(default_factory=dict)  # parts added into a figure
+    told_totals: dict[str, int] = field(default_factory=dict)  # a told total a part is taken off
     parts: dict[str, tuple[int, ...]] = field(default_factory=dict)  # every amount read for a figure, in order
     approximate: list[FigureMention] = field(default_factory=list)  # with a role, 约200万
     invalid: list[FigureMention] = field(default_factory=list)  # with a role: -300万, 200-300万, 0
@@ -199,9 +201,13 @@ def _stated_count(text: str) -> int | None:
     return cn_or_int(token) or ENGLISH_COUNTS.get(token.lower())
 
 
-def read_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> FigureReading:
-    """Every money mention of `text` with its role; the values of each figure (see module doc)."""
+def read_figures(text: str, catalogue: Catalogue, wanted: list[str],
+                 told: dict[str, int] | None = None) -> FigureReading:
+    """Every money mention of `text` with its role; the values of each figure (see module doc).
+    `told`: the single amounts told earlier in the session, by figure (a total before its deduction),
+    so that an amount said again without its cue ("这65万里面有20万是…") is that figure's."""
     reading = FigureReading()
+    told = told or {}
     mentions = scan_money(text)
     spans = _cue_spans(text, catalogue)
     roles: list[FigureMention] = []
@@ -210,6 +216,11 @@ def read_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> FigureRe
             roles.append(FigureMention(mention, OTHER_ROLE))  # "是1200万，不是420万": not the figure
             continue
         key, span = _nearest_cue(text, spans, mention, mentions, wanted, catalogue)
+        same = [k for k, v in told.items() if mention.value_yuan is not None and v == mention.value_yuan]
+        if key is None and len(same) == 1:  # the told amount named again: a reference, not a new input
+            roles.append(FigureMention(mention, same[0], None, told_ref=True))
+            reading.told_totals[same[0]] = mention.value_yuan
+            continue
         roles.append(FigureMention(mention, key, span))
     # A list continues the role of its first member ("成交额800万、900万和1000万", "分别为600万和900万",
     # "A项目成交额900万元，B项目1200万元"): an amount with no cue of its own, close after one with a
@@ -232,10 +243,17 @@ def read_figures(text: str, catalogue: Catalogue, wanted: list[str]) -> FigureRe
                 roles[i] = FigureMention(cur.mention, OTHER_ROLE, None)  # the excluded part (关联公司)
     # "其中300万是关联单位的": the excluded part of the figure named just before.
     for i, fm in enumerate(roles):
-        if fm.role is not None or i == 0:
+        if fm.role is not None:
             continue
         clause = _clause(text, fm.mention.start, fm.mention.end)
         before = next((r for r in reversed(roles[:i]) if r.role not in (None, OTHER_ROLE)), None)
+        if before is None and _LEX.search("of_which", clause):
+            # "其中20万是校内课题组用的" after the total was told: the excluded part of the told figure
+            key = next((k for k in told if _excluded(text, fm.mention, catalogue.figures[k])), None)
+            if key is not None:
+                roles[i] = FigureMention(fm.mention, key, None, deducted=True)
+                reading.told_totals[key] = told[key]
+            continue
         if before and _LEX.search("of_which", clause):
             qualifies = any(p.search(clause) for p in catalogue.figures[before.role].qualify_patterns)
             if _excluded(text, fm.mention, catalogue.figures[before.role]):
@@ -346,10 +364,15 @@ def _collect_values(text: str, catalogue: Catalogue, reading: FigureReading) -> 
         by_role.setdefault(fm.role, []).append(fm)
     for key, fms in by_role.items():
         figure = catalogue.figures[key]
-        parts = [fm for fm in fms if not fm.deducted and not fm.own_share]
+        parts = [fm for fm in fms if not fm.deducted and not fm.own_share and not fm.told_ref]
         own = [fm.value for fm in fms if fm.own_share]
         deducted = [fm.value for fm in fms if fm.deducted]
         values = [fm.value for fm in parts]
+        if key in reading.told_totals:
+            if values:  # "这450万里有150万是关联的，给非关联单位的只有300万": the remainder is said
+                deducted = []
+            elif deducted:
+                values = [reading.told_totals[key]]  # the part is taken off the total told earlier
         if not own and figure.qualify_patterns and len(parts) > 1:
             own = _qualifying_parts(text, parts, figure)
         if own:  # "国拨900万，其中600万拨到我们单位": our share is the figure
