@@ -492,3 +492,11 @@ def test_an_amount_told_for_one_rule_is_not_the_input_of_a_rule_named_later(engi
                          "另外我们跟旗区共建了一个新型研发机构，市里给多少")
     assert (26, 5000000, "up_to") in amounts(reply)  # Art. 26.3's cap: the 1:1 input is asked, not taken
     assert not [b for b in reply.benefits if b.basis == "computed"]
+
+
+@pytest.mark.parametrize("text", ["政策需要调整的话谁来定", "以后要是想往这个政策里加条款，是谁来定、走什么程序？",
+                                  "这个政策会不会修订"])
+def test_amending_the_policy_is_art_30s_supplementary_policy(engine, text):
+    (reply,) = _talk(engine, text)
+    assert reply.covered and reply.citations[0].article == 30
+    assert "增补调整" in reply.reply
