@@ -500,3 +500,14 @@ def test_amending_the_policy_is_art_30s_supplementary_policy(engine, text):
     (reply,) = _talk(engine, text)
     assert reply.covered and reply.citations[0].article == 30
     assert "增补调整" in reply.reply
+
+
+@pytest.mark.parametrize("text, article", [
+    ("我们去年搞新技术开发花了不少钱，有补贴吗", 16),
+    ("公司每年开发新产品投入两千多万，市里有支持吗", 16),
+    ("旗里想建个中试基地，市里给不给钱", 26),
+    ("我们县想搞个中试平台，市里支持吗", 26),
+])
+def test_a_situation_in_everyday_words_finds_its_article(engine, text, article):
+    (reply,) = _talk(engine, text)
+    assert reply.covered and reply.citations[0].article == article
