@@ -183,7 +183,8 @@ def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None 
     wanted = list(dict.fromkeys([*catalogue.figures_for(detected.all_ids()), *catalogue.figures_for(state.triggers),
                                  *([state.asked_figure] if state.asked_figure else [])]))
     reading = fig.read_figures(text, catalogue, wanted, _told_amounts(state)) if text else fig.FigureReading()
-    recognitions.drop_figure_mentions(detected, text, catalogue)
+    recognitions.drop_figure_mentions(detected, text, catalogue,
+                                      [k for k in catalogue.figures_for(state.triggers) if k in reading.values])
     _items_by_mention(reading, detected, catalogue)
     _drop_unpaid_amounts(text, reading, detected, catalogue)
     _level_of_the_topic(text, found, detected, state, catalogue)

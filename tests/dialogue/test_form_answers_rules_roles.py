@@ -511,3 +511,70 @@ def test_amending_the_policy_is_art_30s_supplementary_policy(engine, text):
 def test_a_situation_in_everyday_words_finds_its_article(engine, text, article):
     (reply,) = _talk(engine, text)
     assert reply.covered and reply.citations[0].article == article
+
+
+# --- a follow-up about one side of the items shown: how often, why this much ---------------------
+
+def test_a_period_follow_up_says_each_items_period_first(engine):
+    _, reply = _talk(engine, "我们孵化器刚被认定为国家级的", "每年都有吗")
+    first, second = reply.reply.splitlines()[:2]
+    assert "一次性200万元" in first and "每年最高50万元" in second
+
+
+def test_a_why_follow_up_gives_each_amounts_basis(engine):
+    _, reply = _talk(engine, "我们孵化器刚被认定为国家级的", "为什么只有这么多")
+    assert "定额" in reply.reply.splitlines()[0] and "只规定了上限" in reply.reply.splitlines()[1]
+
+
+@pytest.mark.parametrize("follow_up", ["怎么才500万", "那50万是上限吗", "500万是每年都有吗", "为啥只给500万"])
+def test_an_amount_asked_about_is_not_a_new_input(engine, follow_up):
+    first, reply = _talk(engine, "我们是企业办的新型研发机构，上年度研发投入3000万", follow_up)
+    assert (17, 5000000, "computed") in amounts(first)
+    assert (17, 5000000, "computed") in amounts(reply)  # the 3000万 stands
+
+
+def test_a_what_if_in_a_told_items_figure_words_is_that_items_input(engine):
+    *_, reply = _talk(engine, "我们是企业办的新型研发机构，上年度研发投入3000万", "如果研发投入是800万呢")
+    assert amounts(reply) == [(17, 1600000, "computed")]
+
+
+# --- ninth batch (probe31 measured untouched first) ------------------------------------------------
+
+@pytest.mark.parametrize("switch", ["换一家说，我们下属公司今年刚认定为国家高新技术企业",
+                                    "再帮我们兄弟单位问问，他们被认定为国家高新技术企业了"])
+def test_another_organisation_is_reported_on_its_own(engine, switch):
+    first, reply = _talk(engine, "我们是企业办的新型研发机构，上年度研发投入1500万", switch)
+    assert (17, 3000000, "computed") in amounts(first)
+    assert amounts(reply) == [(15, 300000, "fixed")]
+
+
+def test_a_range_is_asked_again_and_the_bare_amount_answers_it(engine):
+    first, reply = _talk(engine, "公司去年研发投入四五百万的样子，有研发投入方面的支持吗", "财务说准确是4,380,000元")
+    assert first.asks and (16, 5000000, "up_to") in amounts(first)
+    assert reply.covered and (16, 5000000, "up_to") in amounts(reply)
+    assert reply.profile["figures"].get("rd_investment_last_year") == 4380000
+
+
+@pytest.mark.parametrize("text, article, amount", [
+    ("我们正在申报自治区专业化技术研发与中试公共服务平台，如果认定下来市里给多少", 27, 1000000),
+    ("准备申报院士专家工作站，万一批下来能拿多少", 24, 1000000),
+])
+def test_a_pending_application_asks_about_the_new_approval(engine, text, article, amount):
+    (reply,) = _talk(engine, text)
+    assert (article, amount, "fixed") in amounts(reply)
+
+
+def test_a_firm_new_to_rd_in_every_way_is_three_zero(engine):
+    (reply,) = _talk(engine, "我们厂一直没做过研发，今年首次投了研发经费，建了研发中心，也拿到了第一个专利，有支持吗")
+    assert reply.citations[0].article == 14 and (14, 300000, "up_to") in amounts(reply)
+
+
+def test_a_banners_investment_with_its_recipient_between(engine):
+    (reply,) = _talk(engine, "我们园区今年财政专门给园区重点建设的那家新型研发机构拨了420万，市里配多少")
+    assert (26, 4200000, "computed") in amounts(reply)
+
+
+def test_a_why_follow_up_on_a_cap_only_item_says_the_text_gives_no_rate(engine):
+    _, reply = _talk(engine, "我们牵头制定了一项行业标准，去年发布了，有奖补吗", "为什么只有个最高数")
+    assert reply.covered and reply.citations[0].article == 12
+    assert "只规定了上限" in reply.reply.splitlines()[0]

@@ -10,13 +10,16 @@ from bot.dialogue.handlers.answers import (
 )
 from bot.dialogue.handlers.scope import articles_named, out_of_scope, place_gives_an_input
 from bot.dialogue.nlu import moves
+from bot.dialogue.nlu.figures import OTHER_ROLE
 from bot.dialogue.nlu.moves import CJK
 from bot.dialogue.report import citation, report
 from bot.dialogue.state import (
     AddTriggers,
+    AskFigure,
     BindFigures,
     LevelQuestion,
     PendingConfirm,
+    Reset,
     SetConfirm,
     SetCounts,
     SetLevelQuestion,
@@ -174,7 +177,10 @@ def eligibility(turn: Turn, primary: int | None) -> Decision:
     f, state, catalogue = turn.frame, turn.state, turn.catalogue
     reading = f.figures
     triggers = list(f.detected.triggers)
-    events = [AddTriggers(tuple(triggers)), *form.figure_events(turn)]
+    # "另外帮我们子公司问下…": another organisation, a profile of its own (nothing of the first one's
+    # recognitions or figures goes into its amounts)
+    switched = bool(state.triggers) and moves.is_move("other_org", f.text)
+    events = [*([Reset()] if switched else []), AddTriggers(tuple(triggers)), *form.figure_events(turn)]
     if f.detected.counts:  # "两个自治区重点实验室": each one paid
         events.append(SetCounts(tuple(f.detected.counts.items())))
     if bindings := figure_bindings(turn) + _keeps_told_figures(turn):
@@ -208,7 +214,9 @@ def eligibility(turn: Turn, primary: int | None) -> Decision:
                          roles=[f.text[fm.cue[0]:fm.cue[1]] for fm in others if fm.cue]))
     notes += form.deduction_notes(reading, catalogue)
     shown = list(triggers)
-    if f.has("total") or f.has("adding"):  # "我们同时也是国家高新技术企业，加起来一共多少"
+    if switched:
+        notes.insert(0, say("other_org"))
+    elif f.has("total") or f.has("adding"):  # "我们同时也是国家高新技术企业，加起来一共多少"
         shown = list(dict.fromkeys([*state.triggers, *triggers]))
     if f.detected.ambiguous and not question:
         obj, family = next(iter(f.detected.ambiguous.items()))
@@ -220,10 +228,17 @@ def eligibility(turn: Turn, primary: int | None) -> Decision:
     after = apply(state, events)
     if unknown := _said_unknown(turn):  # "国家那边的奖金额度我记不清了": not the amount told before
         after = after.model_copy(update={"figures": {k: v for k, v in after.figures.items() if k not in unknown}})
+    # "研发投入大概两三百万吧": a range of a figure is asked again as one amount, and the next bare
+    # amount answers it, whether or not an item shown computes with it (a cap-only one keeps its cap)
+    bad = next((fm.role for fm in reading.invalid if fm.role not in (None, OTHER_ROLE)), None)
+    if bad and not asks:
+        asks = [Ask(figure=bad)]
     decision = report(turn, after, shown, notes=notes, asks=asks, options=options, question=question,
                       primary=primary)
     facts = _with_rule_clause(turn, decision.facts, primary)
-    return Decision(facts, (*events, *decision.events, SetTopic(Topic(article=primary, triggers=tuple(shown)))))
+    asked = (AskFigure(bad),) if bad and asks == [Ask(figure=bad)] else ()
+    return Decision(facts, (*events, *decision.events, *asked,
+                            SetTopic(Topic(article=primary, triggers=tuple(shown)))))
 
 
 def _with_rule_clause(turn: Turn, facts, primary: int | None):

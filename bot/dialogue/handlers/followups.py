@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from bot.dialogue.facts import say
 from bot.dialogue.frame import ELLIPTICAL_MAX
 from bot.dialogue.handlers import scope
 from bot.dialogue.handlers.answers import article_answer
@@ -11,6 +12,7 @@ from bot.dialogue.nlu.recognitions import Unpaid
 from bot.dialogue.report import report
 from bot.dialogue.state import SetTopic, Topic
 from bot.dialogue.turn import Decision, Turn
+from calculators.format import BASIS_PREFIX, PERIOD_LABELS, format_yuan
 
 # A follow-up is short: it names the change and leans on the last answer for the rest (the same
 # length understand() uses to read "众创空间呢" at the last answer's level).
@@ -101,6 +103,8 @@ def is_topic_follow_up(turn: Turn) -> bool:
         return False
     if scope.asks_another_bodys_matter(turn):  # "那科创贷年利率现在是多少": the bank's matter, not the topic's
         return False
+    if "ask.why" in f.kinds and not f.figures.values:  # "为什么只说最高，不能说个准数吗": about what was shown
+        return True
     if f.search.reason is not None:
         return False
     if moves.only_asks(f.text):  # "要找哪个部门"
@@ -132,8 +136,26 @@ def topic_follow_up(turn: Turn) -> Decision:
     triggers = list(topic.triggers) or (told if topic.unpaid else [])
     if triggers:
         decision = report(turn, turn.state, triggers, primary=topic.article)
-        return Decision(decision.facts, (*decision.events, SetTopic(topic)))
+        facts = decision.facts
+        if facts.report is not None and (leads := aspect_leads(turn.frame.kinds, facts.report.benefits)):
+            facts = facts.model_copy(update={"lead": (*leads, *facts.lead)})
+        return Decision(facts, (*decision.events, SetTopic(topic)))
     return article_answer(turn, topic.article)
+
+
+def aspect_leads(kinds, benefits) -> tuple:
+    """The side of the items a follow-up asks about, answered first from the items themselves: how
+    often each is paid ("每年都有吗", "是一次性的吧") or why its amount is what it is ("为什么只有这么多",
+    "怎么才50万": a fixed sum, a cap with no rate, or the formula with its cap)."""
+    leads = []
+    if "ask.period" in kinds:
+        leads += [say("aspect_period", item=b.item, period=PERIOD_LABELS.get(b.period, b.period),
+                      amount=BASIS_PREFIX[b.basis] + format_yuan(b.amount_yuan),
+                      years=say("benefit_years", years=b.duration_years) if b.duration_years else "") for b in benefits]
+    if "ask.why" in kinds:
+        leads += [say(f"aspect_why_{b.basis}", item=b.item, amount=format_yuan(b.amount_yuan), formula=b.formula)
+                  for b in benefits]
+    return tuple(leads)
 
 
 

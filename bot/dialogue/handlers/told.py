@@ -70,8 +70,8 @@ def answers_asked_figure(turn: Turn) -> bool:
     if any(fm.role not in (None, state.asked_figure) for fm in f.figures.mentions):
         return False
     value, err = _asked_reading(turn)
-    if value is not None:
-        return any(state.asked_figure in turn.catalogue.figures_for([x]) for x in state.triggers)
+    if value is not None:  # asked for an item's input, or again after a range ("两三百万") of any figure
+        return True
     # a bad amount is asked again, not taken for a new question ("约200万", "-300万", "200-300万",
     # "0"); with the figure's own words ("单价0元") whatever else the message names
     cued = any(fm.role == state.asked_figure for fm in f.figures.mentions)
@@ -108,6 +108,12 @@ def _told_figures(turn: Turn) -> dict[str, tuple[int, ...]]:
         return cued
     loose = [fm.value for fm in reading.unassigned if fm.value is not None]
     if reading.values or not loose:
+        return {}
+    # "怎么才500万", "500万是每年都有吗", "那50万是上限吗": a question about an amount shown (an item's
+    # own sum or cap, or why or how often it is paid), never a new input of that item's formula
+    stated = {_stated_amount(e) for t in state.triggers for e in catalogue.entries_for_trigger(t)}
+    if f.is_question() and (f.kinds & {"ask.why", "ask.period"} or set(loose) <= stated
+                            or moves.is_move("asks_amount_nature", f.text)):
         return {}
     missing = [k for k in wanted if k not in state.figures]
     waiting = {k for k in (state.asked_figure, state.last_filled) if k}

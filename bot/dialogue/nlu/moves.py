@@ -124,7 +124,7 @@ def looks_like_question(text: str) -> bool:
 
 QUESTION_KINDS = ("how_much", "asks_amount", "total", "ask.when", "ask.validity", "ask.overlap", "ask.old_policy",
                   "ask.failure",
-                  "ask.funding_source", "ask.who", "ask.procedure")
+                  "ask.funding_source", "ask.who", "ask.procedure", "ask.period", "ask.why")
 
 
 ELLIPTICAL_KINDS = ("ask.when", "ask.who", "ask.procedure")

@@ -124,6 +124,25 @@ def _bound_levels(text: str, ms: list[TriggerMatch], others: list[TriggerMatch])
     return bound
 
 
+def _sentence(text: str, start: int, end: int) -> str:
+    before = max(text.rfind(c, 0, start) for c in "。！？!?\n")
+    after = [i for i in (text.find(c, end) for c in "。！？!?\n") if i >= 0]
+    return text[before + 1:min(after) if after else len(text)]
+
+
+def _as_new_approval(text: str, m: TriggerMatch, catalogue: Catalogue) -> TriggerMatch:
+    """A thing applied for and asked about once approved ("申报了中试公共服务平台，要是批了给多少")
+    is its newly approved item (the catalogue's `<id>_new` sibling of the same thing), not the
+    running subsidy of one already approved."""
+    trigger = catalogue.triggers[m.trigger]
+    siblings = [t for t, x in catalogue.triggers.items()
+                if t != m.trigger and t.endswith("_new") and x.object == trigger.object]
+    if m.trigger.endswith("_new") or len(siblings) != 1 or not _LEX.search("approval_pending",
+                                                                           _sentence(text, m.start, m.end)):
+        return m
+    return TriggerMatch(siblings[0], m.start, m.end)
+
+
 def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None) -> Detected:
     kept = _outermost(_matches(text, catalogue), catalogue)
     # "我们不是新型研发机构" states what the asker is not; "园区里有国家高企23家" counts others:
@@ -134,6 +153,7 @@ def detect_triggers(text: str, catalogue: Catalogue, org_type: str | None = None
                or _compared(text, m) or _LEX.search("negated_after", text[m.end:])]
     kept = [m for m in kept if not any(n.start <= m.start and m.end <= n.end for n in negated)]
     kept.sort(key=lambda m: (m.start, m.end))
+    kept = [_as_new_approval(text, m, catalogue) for m in kept]
     detected = Detected()
     for m in kept:
         detected.spans.setdefault(m.trigger, []).append((m.start, m.end))
@@ -352,12 +372,14 @@ def only_figure_words(detected: Detected, text: str, catalogue: Catalogue, keys:
     return all(_inside_figure_words(detected.spans.get(t, []), text, catalogue, keys) for t in detected.all_ids())
 
 
-def drop_figure_mentions(detected: Detected, text: str, catalogue: Catalogue) -> None:
+def drop_figure_mentions(detected: Detected, text: str, catalogue: Catalogue, told_figures=()) -> None:
     """'新型研发机构，上年度研发投入2000万' names a figure of Art.17, not the recognition of
     Art.16 whose cue is also 研发投入: a trigger seen only inside the cue words of a figure that
-    another detected trigger needs is dropped."""
+    another detected trigger needs is dropped. `told_figures`: the figures of the things told
+    before that this message gives ("如果研发投入是800万呢" after the new R&D institution)."""
     needs = {x: catalogue.figures_for([x]) for x in detected.all_ids()}
     for tid in list(detected.all_ids()):
         other_figures = {k for o in detected.all_ids() if o != tid for k in needs.get(o, [])}
+        other_figures |= set(told_figures) - set(needs.get(tid, []))
         if other_figures and _inside_figure_words(detected.spans.get(tid, []), text, catalogue, other_figures):
             detected.drop(tid)
