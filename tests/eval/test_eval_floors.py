@@ -80,6 +80,7 @@ ENGINE_SETS = {
     "probe25": ("probe25_questions.jsonl", "probe25_scenarios.jsonl"),
     "probe26": ("probe26_questions.jsonl", "probe26_scenarios.jsonl"),
     "probe27": ("probe27_questions.jsonl", "probe27_scenarios.jsonl"),
+    "probe31": ("probe31_questions.jsonl", "probe31_scenarios.jsonl"),
 }
 # probe7-9 were written from the text alone by helpers who had not seen the code; untuned and
 # after fixing, measured 2026-12-03 (first citation / OOS precision / OOS recall / scenarios):
@@ -118,6 +119,8 @@ ENGINE_SETS = {
 # probe26 (mix) and probe27 (dialogues), written while the probe24-25 fixes were made, run untouched on them:
 # probe26 1.0 / 1.0 / 0.92 / 35 of 38 (0) -> 1.0 / 1.0 / 1.0 / 37 of 38 (p26s23: 8百万左右, asked to confirm);
 # probe27 1.0 / 1.0 / 1.0 / 17 of 18 (0) -> 1.0 / 1.0 / 1.0 / 18 of 18.
+# Ninth round (2026-12-04, session start 7056130): probe31 (dialogues; its one malformed scenario, asks_figure
+# written inside the expected benefit, moved to the row) 1.0 / 1.0 / 1.0 / 8 of 8 (0), unchanged after.
 ENGINE_FLOORS = {
     "questions": {"first_citation_accuracy": 0.99, "oos_precision": 0.97, "oos_recall": 0.97, "scenarios": 0.98},
     "probe": {"first_citation_accuracy": 0.98, "oos_precision": 0.95, "oos_recall": 0.95, "scenarios": 0.98},
@@ -145,6 +148,7 @@ ENGINE_FLOORS = {
     "probe25": {"first_citation_accuracy": 0.96, "oos_precision": 0.9, "oos_recall": 0.9, "scenarios": 0.94},
     "probe26": {"first_citation_accuracy": 0.98, "oos_precision": 0.96, "oos_recall": 0.96, "scenarios": 0.94},
     "probe27": {"first_citation_accuracy": 0.96, "oos_precision": 0.9, "oos_recall": 0.9, "scenarios": 0.94},
+    "probe31": {"first_citation_accuracy": 0.88, "oos_precision": 0.8, "oos_recall": 0.8, "scenarios": 0.87},
 }
 
 
@@ -179,11 +183,13 @@ def test_engine_meets_its_floors(engine, name):
 # with the total asked are one capped sum, the writer lists each; p25d06: an approximate figure shows no cap
 # until confirmed, as the p6_07/p6_08 writers want). probe26 (18, untuned 15): 17 (p26d01: 1200万左右, asked
 # to confirm); probe27 (28, untuned 22): 27 (p27d03: a range shows no cap, as p6_07 wants).
+# probe31 (26, untuned 18 at session start 7056130): all pass.
 DIALOGUE_FLOORS = {"probe_dialogues": 15, "probe7_dialogues": 23, "probe9_dialogues": 17, "probe11_dialogues": 18,
                    "probe12_dialogues": 18, "probe13_dialogues": 17, "probe14_dialogues": 18, "probe15_dialogues": 18,
                    "probe16_dialogues": 15, "probe17_dialogues": 14, "probe18_dialogues": 17, "probe19_dialogues": 17,
                    "probe20_dialogues": 22, "probe21_dialogues": 16, "probe22_dialogues": 16, "probe23_dialogues": 26,
-                   "probe24_dialogues": 18, "probe25_dialogues": 25, "probe26_dialogues": 16, "probe27_dialogues": 26}
+                   "probe24_dialogues": 18, "probe25_dialogues": 25, "probe26_dialogues": 16, "probe27_dialogues": 26,
+                   "probe31_dialogues": 25}
 
 
 @pytest.mark.parametrize("folder", sorted(DIALOGUE_FLOORS))
