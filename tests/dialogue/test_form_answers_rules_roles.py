@@ -578,3 +578,10 @@ def test_a_why_follow_up_on_a_cap_only_item_says_the_text_gives_no_rate(engine):
     _, reply = _talk(engine, "我们牵头制定了一项行业标准，去年发布了，有奖补吗", "为什么只有个最高数")
     assert reply.covered and reply.citations[0].article == 12
     assert "只规定了上限" in reply.reply.splitlines()[0]
+
+
+@pytest.mark.parametrize("follow_up, n", [("要是有两个国家级的呢", 2), ("如果是三家呢", 3), ("两个月以后呢", 1)])
+def test_a_count_follow_up_is_a_what_if_on_how_many(engine, follow_up, n):
+    _, reply, again = _talk(engine, "我们孵化器刚被认定为国家级的", follow_up, "每年都有吗")
+    assert amounts(reply).count((5, 2000000, "fixed")) == n
+    assert amounts(again).count((5, 2000000, "fixed")) == 1  # the told facts stay as they were

@@ -10,9 +10,10 @@ from bot.dialogue.handlers.answers import article_answer
 from bot.dialogue.nlu import moves
 from bot.dialogue.nlu.recognitions import Unpaid
 from bot.dialogue.report import report
-from bot.dialogue.state import SetTopic, Topic
+from bot.dialogue.state import SetCounts, SetTopic, Topic, apply
 from bot.dialogue.turn import Decision, Turn
 from calculators.format import BASIS_PREFIX, PERIOD_LABELS, format_yuan
+from calculators.grammar import lexicon
 
 # A follow-up is short: it names the change and leans on the last answer for the rest (the same
 # length understand() uses to read "众创空间呢" at the last answer's level).
@@ -135,7 +136,12 @@ def topic_follow_up(turn: Turn) -> Decision:
     told = [t for t in turn.state.triggers if any(e.article == topic.article for e in catalogue.entries_for_trigger(t))]
     triggers = list(topic.triggers) or (told if topic.unpaid else [])
     if triggers:
-        decision = report(turn, turn.state, triggers, primary=topic.article)
+        state = turn.state
+        if m := lexicon().search("counted_follow_up", turn.frame.text):
+            # "要是有两个国家级的呢": a what-if on how many there are; the told count stays as it was
+            n = moves.count_of(m.group(1)) or 1
+            state = apply(state, [SetCounts(tuple(dict.fromkeys(triggers, n).items()))])
+        decision = report(turn, state, triggers, primary=topic.article)
         facts = decision.facts
         if facts.report is not None and (leads := aspect_leads(turn.frame.kinds, facts.report.benefits)):
             facts = facts.model_copy(update={"lead": (*leads, *facts.lead)})
