@@ -8,8 +8,9 @@ profile lacks and the text sets no cap — one PendingItem.
 
 How many things the asker has reshapes the list (Profile fields, in this order):
     trigger_figures  a recognition with figures of its own is evaluated with them, apart
-    summed           unless set, a per-item figure's items one by one ("（第1项）"): "单个项目最高30万元"
-                     makes each deal a money item; while the yearly cap binds, one capped sum
+    summed           (default) a per-item figure's items each capped, then summed into one benefit
+                     (BAD_INPUTS 32); when false, one by one ("（第1项）") while the yearly cap does
+                     not bind (每个项目能奖多少)
     one_item         a single item without its figure: the per-item cap (rules.one_item_cap)
     counts           n of a one-time fixed/capped recognition: n benefits ("（第2项）")
 
@@ -303,7 +304,7 @@ def _figure(key: str, value: Any, multiple: bool) -> int | tuple[int, ...]:
 def profile_from_json(data: Mapping[str, Any], catalogue: Catalogue | None = None) -> Profile:
     """A Profile from JSON-like data: {"org_type": "enterprise" | "企业", "triggers": [ids or
     labels], "figures": {key: int yuan | "1200万元" | [..] for per-item figures}}, and optionally
-    "trigger_figures": {trigger: {key: amount}}, "counts": {trigger: n}, "summed": true,
+    "trigger_figures": {trigger: {key: amount}}, "counts": {trigger: n}, "summed": false (each item apart),
     "one_item": true (see Profile).
 
     Strings are parsed with calculators.money.parse_amount. Raises ProfileError on anything
@@ -350,7 +351,7 @@ def profile_from_json(data: Mapping[str, Any], catalogue: Catalogue | None = Non
         raise ProfileError(f"unknown trigger {unknown[0]!r} (see triggers: in benefits.yaml)")
     own = {by_id[t]: _figures_from_json(v, catalogue) for t, v in raw_own.items()}
     counts = {by_id[t]: n for t, n in raw_counts.items()}
-    one_item, summed = data.get("one_item", False), data.get("summed", False)
+    one_item, summed = data.get("one_item", False), data.get("summed", True)
     if not isinstance(one_item, bool) or not isinstance(summed, bool):
         raise ProfileError("summed and one_item are true or false")
     try:

@@ -45,8 +45,9 @@ class Profile(BaseModel):
       prices); such a trigger is evaluated with these over `figures`
     - counts: trigger id -> how many of that thing the asker has (两个自治区重点实验室): a one-time
       fixed or capped item is reported once per thing
-    - summed: the total is asked (一共能拿多少): a per-item figure's items (deals, with a yearly cap
-      over their sum) are one summed benefit instead of one per item; several items of a
+    - summed (default true): a per-item figure's items (deals, with a yearly cap over their sum) are
+      each capped, then summed into one benefit (BAD_INPUTS 32); false when each item is asked
+      (每个项目能奖多少): one benefit per item; several items of a
       single-value figure (two products' prices) have no common cap and stay one benefit each,
       their total in the report's totals
     - one_item: the asker has a single item of each per-item figure (促成了一个项目): without its
@@ -60,5 +61,5 @@ class Profile(BaseModel):
     figures: dict[str, int | tuple[int, ...]] = Field(default_factory=dict)
     trigger_figures: dict[str, dict[str, int | tuple[int, ...]]] = Field(default_factory=dict)
     counts: dict[str, int] = Field(default_factory=dict)
-    summed: bool = False
+    summed: bool = True
     one_item: bool = False

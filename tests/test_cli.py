@@ -96,11 +96,11 @@ def test_benefits_profile_file(cli_env, tmp_path):
         "figures": {"deal_amounts": ["800万", "900万", "1000万"]},
     }, ensure_ascii=False), encoding="utf-8")
     data = json.loads(run(["benefits", str(profile), "--json"], cli_env).stdout)
-    assert [b["amount_yuan"] for b in data["benefits"]] == [240000, 270000, 300000]  # one per deal
-    profile.write_text(json.dumps({"triggers": ["tech_transfer_deals"], "summed": True,
+    assert [b["amount_yuan"] for b in data["benefits"]] == [810000]  # each capped, then summed
+    profile.write_text(json.dumps({"triggers": ["tech_transfer_deals"], "summed": False,
                                    "figures": {"deal_amounts": ["800万", "900万", "1000万"]}}), encoding="utf-8")
     data = json.loads(run(["benefits", str(profile), "--json"], cli_env).stdout)
-    assert [b["amount_yuan"] for b in data["benefits"]] == [810000]  # the total asked
+    assert [b["amount_yuan"] for b in data["benefits"]] == [240000, 270000, 300000]  # each asked: one per deal
 
 
 def test_chat_ends_on_an_exit_word_without_answering_it(cli_env):

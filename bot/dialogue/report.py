@@ -41,9 +41,19 @@ def evaluate_session(state: SessionState, triggers, catalogue, *, final: bool, s
     return evaluate(profile_of(state, triggers, final=final, summed=summed, one_item=one_item), catalogue)
 
 
-def _asks_the_total(text: str) -> bool:
-    """"今年一共能拿多少": per-item amounts as one sum — unless each is asked too ("每个项目能奖多少")."""
-    return bool(lexicon().search("asks_total", text)) and not lexicon().search("asks_each", text)
+def _summed(turn, state: SessionState) -> bool:
+    """Several items of one per-item rule ("成交额分别是500万、1200万和200万") are each capped, then
+    summed into one benefit (BAD_INPUTS 32) — one by one when each is asked ("每个项目能奖多少",
+    "这单能奖多少") or one more item is told ("还有一个项目，成交额1500万"): its own amount is shown."""
+    text = turn.frame.text
+    if lexicon().search("asks_total", text):
+        return True
+    if lexicon().search("asks_each", text):
+        return False
+    catalogue = turn.knowledge.catalogue
+    one_more = not turn.frame.has("correction") and any(catalogue.figures[key].multiple and len(values) == 1 and isinstance(state.figures.get(key), tuple)
+                   and len(state.figures[key]) > 1 for key, values in turn.frame.figures.values.items())
+    return not one_more
 
 
 def _without_denied_conditions(result: Report, denied: frozenset[str], catalogue):
@@ -87,7 +97,7 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
     k = turn.knowledge
     catalogue = k.catalogue
     text = turn.frame.text
-    result = evaluate_session(state, triggers, catalogue, final=final, summed=_asks_the_total(text),
+    result = evaluate_session(state, triggers, catalogue, final=final, summed=_summed(turn, state),
                               one_item=bool(lexicon().search("one_item", text)))
     result, unmet = _without_denied_conditions(result, turn.frame.denied_conditions, catalogue)
     notes = (*notes, *(say("condition_unmet", item=catalogue.entry(eid).item, condition=cond) for eid, cond in unmet))

@@ -23,7 +23,7 @@ SCENARIO_FILES = [Path("/work/shared/eval/dev_scenarios.jsonl"), HERE.parent / "
 def _profile(data: dict) -> Profile:
     figures = {k: tuple(v) if isinstance(v, list) else v for k, v in (data.get("figures") or {}).items()}
     return Profile(org_type=data.get("org_type"), triggers=tuple(data.get("triggers", ())), figures=figures,
-                   summed=data.get("summed", False))
+                   summed=data.get("summed", True))
 
 
 def _file_scenarios() -> dict[str, dict]:
@@ -222,7 +222,7 @@ def test_profile_from_json_accepts_keys_labels_ints_and_text():
         "unit_price": 3_000_000,
     }
     report = evaluate(p, CAT)
-    assert [b.amount_yuan for b in report.benefits] == [240_000, 270_000, 300_000]  # hitech is for enterprises
+    assert [b.amount_yuan for b in report.benefits] == [810_000]  # 24万 + 27万 + 30万; hitech is for enterprises
 
 
 def test_profile_from_json_lists_and_singles():
@@ -288,13 +288,13 @@ def test_counts_give_one_benefit_per_thing_for_one_time_items_only():
     assert report.totals.one_time_yuan == 2 * one.totals.one_time_yuan
 
 
-def test_deals_are_one_benefit_each_unless_summed_or_the_yearly_cap_binds():
+def test_deals_are_summed_unless_each_is_asked_and_the_yearly_cap_does_not_bind():
     deals = {"deal_amounts": (5_000_000, 8_000_000)}
-    listed = evaluate(Profile(triggers=("tech_transfer_deals",), figures=deals), CAT)
+    listed = evaluate(Profile(triggers=("tech_transfer_deals",), figures=deals, summed=False), CAT)
     assert _amounts(listed) == [("tech_transfer_deal_award", 150_000, "computed"),
                                 ("tech_transfer_deal_award", 240_000, "computed")]
     assert [b.item for b in listed.benefits][1].endswith("（第2项）")
-    summed = evaluate(Profile(triggers=("tech_transfer_deals",), figures=deals, summed=True), CAT)
+    summed = evaluate(Profile(triggers=("tech_transfer_deals",), figures=deals), CAT)
     assert _amounts(summed) == [("tech_transfer_deal_award", 390_000, "computed")]
     assert listed.totals == summed.totals
     many = {"deal_amounts": (10_000_000,) * 5}  # 5 × 30万 = 150万 > 100万 a year: one capped sum

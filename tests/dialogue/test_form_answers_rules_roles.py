@@ -248,9 +248,10 @@ def test_what_really_happened_replaces_the_paper_amount_of_one_deal(engine, text
     assert amounts(reply) == [(27, expected, "computed")]
 
 
-def test_two_deals_with_their_actual_amounts_are_two_items(engine):
+def test_two_deals_with_their_actual_amounts_are_both_counted(engine):
     (reply,) = _talk(engine, "我们是技术转移服务机构，今年促成了两个成果在鄂尔多斯落地转化，实际成交额一个500万、一个1200万，能奖多少")
-    assert amounts(reply) == [(27, 150000, "computed"), (27, 300000, "computed")]
+    assert amounts(reply) == [(27, 450000, "computed")]  # 15万 + 30万 (the second capped)
+    assert "15万元 + 30万元" in reply.reply
 
 
 def test_an_amount_pointed_at_names_the_told_item(engine):

@@ -43,13 +43,13 @@ def test_the_maker_of_a_first_set_is_still_paid(engine):
 
 
 @pytest.mark.parametrize("text, expected", [
-    # "单个项目最高30万元": each deal is a money item
+    # "单个项目最高30万元": each deal capped, then summed (BAD_INPUTS 32); each asked: one by one
     ("我们技术转移机构今年促成3个项目在鄂尔多斯落地，实际成交额分别是500万、1,200万、2,000万，每个项目奖多少",
      [(27, 150000, "computed"), (27, 300000, "computed"), (27, 300000, "computed")]),
     ("我们是技术转移机构，促成两笔交易在本市落地，成交额分别为600万和800万，各能拿多少",
      [(27, 180000, "computed"), (27, 240000, "computed")]),
     ("我们是技术转移服务机构，今年促成两个项目在市里落地转化，成交额分别为400万和1200万，能奖多少",
-     [(27, 120000, "computed"), (27, 300000, "computed")]),
+     [(27, 420000, "computed")]),
     # asked for the year's total: one sum
     ("我们是技术转移服务机构，今年促成4笔技术交易在鄂尔多斯落地转化，成交额分别为200万、1500万、800万、3000万元，今年能拿多少奖补？",
      [(27, 900000, "computed")]),
@@ -57,7 +57,7 @@ def test_the_maker_of_a_first_set_is_still_paid(engine):
     ("技术转移机构促成5笔交易在鄂尔多斯落地，成交额分别为1000万、1000万、1000万、1000万、1000万，每笔奖多少",
      [(27, 1000000, "computed")]),
 ])
-def test_deals_are_one_benefit_each_unless_the_total_is_asked(engine, text, expected):
+def test_deals_are_summed_unless_each_is_asked(engine, text, expected):
     assert amounts(engine.turn("s", text)) == expected
 
 
@@ -332,7 +332,7 @@ def test_others_counted_are_still_not_the_askers(engine, text, expected):
 
 def test_equal_items_less_the_ones_that_landed_elsewhere(engine):
     reply = engine.turn("s", "技术转移机构，今年撮合了4个技术交易项目，每个成交额900万，其中一个是在包头落地的，其余3个都落在我市。奖补怎么算")
-    assert amounts(reply) == [(27, 270000, "computed")] * 3
+    assert amounts(reply) == [(27, 810000, "computed")]
 
 
 @pytest.mark.parametrize("text, article", [
@@ -354,7 +354,7 @@ def test_the_part_taken_off_counts_after_all(engine):
 
 @pytest.mark.parametrize("text, expected", [
     ("我们机构今年促成了三笔技术交易，实际成交额分别是500万、1200万和80万，前两个成果落在鄂尔多斯，80万那个落在包头了，能奖补多少",
-     [(27, 150000, "computed"), (27, 300000, "computed")]),
+     [(27, 450000, "computed")]),
     # the year's total asked: one sum
     ("我们技术转移机构今年促成了5笔交易，其中3笔在鄂尔多斯落地转化，实际成交额500万、1200万、200万，另外2笔落在外省，各800万，今年奖补多少？",
      [(27, 510000, "computed")]),
@@ -432,6 +432,6 @@ def test_a_reply_profile_is_a_profile_the_calculators_read():
     data = json.loads(json.dumps(state.profile_dict()))
     assert {"trigger_figures", "counts"} <= set(data)
     report = evaluate(profile_from_json(data, CAT), CAT)
-    assert [b.amount_yuan for b in report.benefits if b.id == "tech_transfer_deal_award"] == [150_000, 240_000]
+    assert [b.amount_yuan for b in report.benefits if b.id == "tech_transfer_deal_award"] == [390_000]  # summed
     assert [b.amount_yuan for b in report.benefits if b.id == "first_set_region_award"] == [300_000]
     assert SessionState().profile_dict().keys() == {"org_type", "triggers", "figures"}

@@ -157,8 +157,10 @@ def _nearest_cue(text, spans, mention, mentions, wanted, catalogue, *, exclude: 
         if exclude and key != OTHER_ROLE and _excluded(text, mention, catalogue.figures[key]):
             continue
         if end <= mention.start and any(other is not mention and other.end <= start
-                                        and not text[other.end:start].strip() for other in mentions):
-            continue  # a cue right after another amount is that one's ("单价260万一台，…卖了5台共1300万")
+                                        and _LEX.search("cue_right_after", text[other.end:start]) for other in mentions):
+            # a cue right after another amount is that one's ("单价260万一台，…卖了5台共1300万",
+            # "发了45万的技术交易后补助，学校去年科研经费总额是2.6亿")
+            continue
         if end <= mention.start:
             gap = text[end:mention.start]
             distance = len(gap)

@@ -133,12 +133,13 @@ def _sentence(text: str, start: int, end: int) -> str:
 def _as_new_approval(text: str, m: TriggerMatch, catalogue: Catalogue) -> TriggerMatch:
     """A thing applied for and asked about once approved ("申报了中试公共服务平台，要是批了给多少")
     is its newly approved item (the catalogue's `<id>_new` sibling of the same thing), not the
-    running subsidy of one already approved."""
+    running subsidy of one already approved; so is one approved just now ("刚拿到自治区的批复")."""
     trigger = catalogue.triggers[m.trigger]
     siblings = [t for t, x in catalogue.triggers.items()
                 if t != m.trigger and t.endswith("_new") and x.object == trigger.object]
-    if m.trigger.endswith("_new") or len(siblings) != 1 or not _LEX.search("approval_pending",
-                                                                           _sentence(text, m.start, m.end)):
+    sentence = _sentence(text, m.start, m.end)
+    if m.trigger.endswith("_new") or len(siblings) != 1 or not (
+            _LEX.search("approval_pending", sentence) or _LEX.search("just_approved", sentence)):
         return m
     return TriggerMatch(siblings[0], m.start, m.end)
 
