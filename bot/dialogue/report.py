@@ -118,6 +118,8 @@ def report(turn, state: SessionState, triggers, *, final: bool = False, primary:
     pairs = [(b.article, b.clause, b.quote) for b in benefits]
     pairs += [(e.article, e.clause, e.quote) for e in (catalogue.entry(eid) for eid, _ in unmet)]
     pairs += [(p.article, p.clause, p.quote) for p in result.pending]
+    if primary is not None:  # its item still waiting for a figure (奖金是多少) is cited first all the same
+        pairs.sort(key=lambda p: p[0] != primary)
     for article, clause, quote in pairs:
         if clause not in seen:
             seen.add(clause)

@@ -14,6 +14,8 @@ from bot.dialogue.state import SetCounts, SetTopic, Topic, apply
 from bot.dialogue.turn import Decision, Turn
 from calculators.format import BASIS_PREFIX, PERIOD_LABELS, format_yuan
 from calculators.grammar import lexicon
+from calculators.money import scan_money
+from calculators.textnorm import normalize
 
 # A follow-up is short: it names the change and leans on the last answer for the rest (the same
 # length understand() uses to read "众创空间呢" at the last answer's level).
@@ -96,15 +98,40 @@ def _shares_words(text: str, items) -> bool:
     return any(text[i:i + FOLLOW_UP_SHARED] in item for item in items for i in range(len(text) - FOLLOW_UP_SHARED + 1))
 
 
+def _amount_for_a_rule_topic(turn: Turn) -> bool:
+    """"合同是38万" after Art. 22's 横向课题 rule: a short message with an amount of no rule's input,
+    told of a topic that pays nothing, is about that topic's own conditions (达到40万元及以上)."""
+    f, topic = turn.frame, turn.state.topic
+    return (bool(topic.article) and not turn.catalogue.entries_for_article(topic.article) and not f.names_something
+            and not f.figures.values and any(fm.value for fm in f.figures.unassigned)
+            and len(f.text) <= FOLLOW_UP_WORDS_MAX * 2)
+
+
+def _topic_items(turn: Turn) -> list[str]:
+    """The names of the topic's items (its recognitions' and its article's)."""
+    topic = turn.state.topic
+    items = [e.item for t in topic.triggers for e in turn.catalogue.entries_for_trigger(t)]
+    if topic.article:
+        items += [e.item for e in turn.catalogue.entries_for_article(topic.article)]
+    return items
+
+
 def is_topic_follow_up(turn: Turn) -> bool:
     """"这个要找哪个部门申报", "那每年的运行补贴呢", "那什么条件": a question that names nothing of
     its own and leans on what the last answer was about."""
     f, topic = turn.frame, turn.state.topic
+    if topic is not None and _amount_for_a_rule_topic(turn):
+        return True
     if topic is None or f.names_something or f.article_ref is not None or not (f.is_question() or f.is_elliptical_question()):
         return False
     if scope.asks_another_bodys_matter(turn):  # "那科创贷年利率现在是多少": the bank's matter, not the topic's
         return False
     if "ask.why" in f.kinds and not f.figures.values:  # "为什么只说最高，不能说个准数吗": about what was shown
+        return True
+    # "认定以后每年还有运营补贴吗", "被认定了以后是不是每年都还有运行补贴呀": how often, asked of no
+    # topic of its own or in the words of the topic's own items, whatever its length
+    if "ask.period" in f.kinds and not f.figures.values and f.search.reason is None and (
+            not f.names_a_topic or _shares_words(f.text, _topic_items(turn))):
         return True
     if f.search.reason is not None:
         return False
@@ -121,9 +148,7 @@ def is_topic_follow_up(turn: Turn) -> bool:
     if not f.names_a_topic:
         return marked or len(f.text) <= FOLLOW_UP_MAX
     # it names words of its own: only a follow-up when they are the topic's own items' words
-    items = [e.item for t in topic.triggers for e in turn.catalogue.entries_for_trigger(t)]
-    if topic.article:
-        items += [e.item for e in turn.catalogue.entries_for_article(topic.article)]
+    items = _topic_items(turn)
     # "以后每年还有运行补贴吗" after 院士专家工作站: a short question in the words of the topic's own items
     short = len(f.text) <= FOLLOW_UP_WORDS_MAX
     return (marked or short) and f.top_article != topic.article and _shares_words(f.text, items) or (
@@ -146,7 +171,34 @@ def topic_follow_up(turn: Turn) -> Decision:
         if facts.report is not None and (leads := aspect_leads(turn.frame.kinds, facts.report.benefits)):
             facts = facts.model_copy(update={"lead": (*leads, *facts.lead)})
         return Decision(facts, (*decision.events, SetTopic(topic)))
-    return article_answer(turn, topic.article)
+    decision = article_answer(turn, topic.article)
+    if _amount_for_a_rule_topic(turn) and (found := _threshold(turn, topic.article)):
+        return Decision(_threshold_first(decision.facts, *found), decision.events)
+    return decision
+
+
+def _threshold(turn: Turn, article: int):
+    """(clause, lead) for the first clause of `article` that sets an amount as a threshold (横向课题非财政
+    经费达到40万元及以上), compared with the last amount the message gives."""
+    amount = [fm.value for fm in turn.frame.figures.unassigned if fm.value][-1]
+    for clause in turn.policy.article(article).clauses:
+        text = normalize(clause.text)
+        for m in scan_money(clause.text):
+            if m.value_yuan and (lexicon().search("threshold_after", text[m.end:])
+                                 or lexicon().search("threshold_before", text[:m.start])):
+                met = "threshold_met" if amount >= m.value_yuan else "threshold_unmet"
+                return clause, say(met, amount=format_yuan(amount), threshold=format_yuan(m.value_yuan), quote=clause.text)
+    return None
+
+
+def _threshold_first(facts, clause, lead):
+    """The answer with the threshold's clause quoted first and the comparison leading."""
+    cited = [c for c in facts.citations if c.clause == clause.id]
+    others = [c for c in facts.citations if c.clause != clause.id]
+    if not cited:
+        cited = [c.model_copy(update={"clause": clause.id, "quote": clause.text}) for c in facts.citations[:1]]
+    answer = facts.answer.model_copy(update={"clauses": (clause.id, *(c for c in facts.answer.clauses if c != clause.id))})
+    return facts.model_copy(update={"lead": (lead, *facts.lead), "citations": (*cited, *others), "answer": answer})
 
 
 def aspect_leads(kinds, benefits) -> tuple:

@@ -146,8 +146,8 @@ def asks_another_bodys_matter(turn: Turn) -> bool:
         return unanswered("ask.other_matter")
     # nothing of the policy named: only the matters no article sets (fees, land, titles, permits…)
     # and, asked of a money article, the errand itself (where to go, which papers)
-    if top is None:
-        return False
+    if top is None:  # "工商年报什么时候截止": a matter no article sets, asked with this policy's words (截止)
+        return unanswered("ask.foreign_matter")
     if not turn.catalogue.entries_for_article(top) and unanswered("ask.errand_date"):
         return True  # "认定材料第一批几号截止": no article sets an errand's dates (Art. 30 only its own validity)
     return unanswered("ask.foreign_matter") or (

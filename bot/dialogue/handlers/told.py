@@ -30,8 +30,9 @@ def _final(state) -> bool:
 
 def is_free_correction(turn: Turn) -> bool:
     state = turn.state
+    # "如果不是顶尖的，就是…高层次人才呢" supposes another case: a what-if, not a correction
     return (turn.frame.has("correction") and bool(state.figures or state.org_type or state.triggers)
-            and read_correction(turn).changed)
+            and not moves.is_move("supposes", turn.frame.text) and read_correction(turn).changed)
 
 
 def free_correction(turn: Turn) -> Decision:
