@@ -137,6 +137,8 @@ def is_topic_follow_up(turn: Turn) -> bool:
         return False
     if moves.only_asks(f.text):  # "要找哪个部门"
         return True
+    if moves.is_move("counts_apart", f.text) and not f.figures.values:  # "…做了一个专项咨询，这个另外算吗"
+        return True
     # "这个要找哪个部门申报"; but "那这种重大专项最多能批多少" after Art. 29 names its own topic
     if moves.is_move("refers_back", f.text) and not (f.names_a_topic and f.top_article != topic.article
                                                      and f.kinds & {"how_much", "asks_amount"}):
