@@ -122,3 +122,17 @@ def test_the_citys_own_recognition_said_with_guo_is_not_the_regions(engine, said
     (reply,) = _talk(engine, f"我们是{said}技术转移服务机构，今年促成的成果在鄂尔多斯落地，成交额500万，能奖多少")
     assert (27, 200000, "fixed") not in amounts(reply)
     assert (27, 150000, "computed") in amounts(reply)
+
+
+# --- a broker in everyday words; "does this count apart" ----------------------------------------
+@pytest.mark.parametrize("text", ["我们是做技术买卖中介的，帮外地高校的成果找到鄂尔多斯的企业落地，成交后我们这个中间方能拿到奖励吗？",
+                                  "我们是做专利交易中介的，帮一家本地企业买下了外地大学的专利，成交额300万，我们能拿多少"])
+def test_a_broker_in_everyday_words_is_the_transfer_agency(engine, text):
+    (reply,) = _talk(engine, text)
+    assert reply.citations[0].article == 27 and not any(b.article == 11 for b in reply.benefits)
+
+
+@pytest.mark.parametrize("follow_up", ["我还帮市里做了一个产业规划的专项咨询，这个另外算吗", "另外做的专项服务能单独给吗"])
+def test_does_this_count_apart_is_about_the_topic(engine, follow_up):
+    *_, reply = _talk(engine, "您好，我刚被市政府聘为科技顾问，这个有补贴吗？", follow_up)
+    assert reply.covered and reply.citations[0].article == 24
