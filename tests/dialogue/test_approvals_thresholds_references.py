@@ -136,3 +136,15 @@ def test_a_broker_in_everyday_words_is_the_transfer_agency(engine, text):
 def test_does_this_count_apart_is_about_the_topic(engine, follow_up):
     *_, reply = _talk(engine, "您好，我刚被市政府聘为科技顾问，这个有补贴吗？", follow_up)
     assert reply.covered and reply.citations[0].article == 24
+
+
+# --- a figure asked again is still cited to its rule ---------------------------------------------
+@pytest.mark.parametrize("first, vague, article", [
+    ("我们研制的首台套刚通过国家认定，能奖多少", "单价大概两三百万吧，具体我得问销售", 19),
+    ("我们承担了国家科技计划项目，市里能给多少科研经费", "国拨经费大概六百多万吧，具体我得问财务", 10),
+    ("我们是企业办的新型研发机构，市里能补多少", "研发投入差不多几百来万", 17),
+])
+def test_a_vague_figure_asked_again_keeps_its_rules_citation(engine, first, vague, article):
+    *_, reply = _talk(engine, first, vague)
+    assert reply.asks and not any(b.basis == "computed" for b in reply.benefits)
+    assert article in [c.article for c in reply.citations]

@@ -9,7 +9,7 @@ from bot.dialogue.handlers.corrections import read_correction
 from bot.dialogue.nlu import moves
 from bot.dialogue.nlu.figures import read_figure
 from bot.dialogue.nlu.recognitions import only_figure_words
-from bot.dialogue.report import report
+from bot.dialogue.report import citation, report
 from bot.dialogue.state import (
     AddTriggers,
     AskFigure,
@@ -290,8 +290,22 @@ def confirm_approximate(turn: Turn, key: str, value: int, raw: str, lead=()) -> 
     question = say("approximate", raw=raw, amount=format_yuan(value))
     pending = PendingConfirm(figure=key, value=value, reason="approximate", raw=raw)
     options = [OptionRef(id="confirm", args={"amount": format_yuan(value)}), OptionRef(id=SKIP)]
-    facts = Facts(intent="form", covered=True, lead=tuple(lead)).with_question([question], [Ask(figure=key)], options)
+    facts = Facts(intent="form", covered=True, lead=tuple(lead), citations=figure_citations(turn, key)).with_question(
+        [question], [Ask(figure=key)], options)
     return Decision(facts, (SetConfirm(pending),))
+
+
+def figure_citations(turn: Turn, key: str) -> tuple:
+    """The clauses of the told items whose formula waits for `key`: a figure asked again ("大概两三百万"
+    is asked as one amount) is still cited to the rule it is for."""
+    catalogue, seen, out = turn.catalogue, set(), []
+    topic = turn.state.topic
+    told = list(dict.fromkeys([*turn.state.triggers, *(topic.triggers if topic else ())]))
+    for entry in (e for t in told for e in catalogue.entries_for_trigger(t)):
+        if entry.figure == key and entry.clause not in seen:
+            seen.add(entry.clause)
+            out.append(citation(turn.knowledge, entry.article, entry.clause, entry.quote))
+    return tuple(out)
 
 
 def show(value) -> list[str]:

@@ -86,8 +86,8 @@ def asked_figure(turn: Turn) -> Decision:
         return form.confirm_approximate(turn, key, err.candidate_yuan, err.raw)
     if err is not None:
         ask = Ask(figure=key)
-        facts = Facts(intent="eligibility", covered=True, lead=(form.amount_problem(err),)).with_question(
-            [ask], [ask], [OptionRef(id=form.SKIP)])
+        facts = Facts(intent="eligibility", covered=True, lead=(form.amount_problem(err),),
+                      citations=form.figure_citations(turn, key)).with_question([ask], [ask], [OptionRef(id=form.SKIP)])
         return Decision(facts, (AskFigure(key),))
     from bot.dialogue.handlers.pending import after_figure
 
