@@ -193,7 +193,7 @@ def test_engine_meets_its_floors(engine, name):
 # probe24 (19, untuned 17 on the probe22-23 fixes): all pass; probe25 (28, untuned 13): 26 (p25d08: two deals
 # with the total asked are one capped sum, the writer lists each; p25d06: an approximate figure shows no cap
 # until confirmed, as the p6_07/p6_08 writers want). probe26 (18, untuned 15): 17 (p26d01: 1200万左右, asked
-# to confirm); probe27 (28, untuned 22): 27 (p27d03: a range shows no cap, as p6_07 wants).
+# to confirm); probe27 (28, untuned 22): all pass (p27d03 since a re-asked figure cites its rule).
 # probe31 (26, untuned 18 at session start 7056130): all pass.
 # probe34 (20, untuned 15 at session start 4012a6d): all pass; probe35 (20, untuned 11): 19 (p35d09: "我还帮市里
 # 做了一个…专项咨询，这个另外算吗" after 科技顾问 is Art. 24's 其他专项服务, read as Art. 9's 专项).
