@@ -223,8 +223,9 @@ def apply_rule_items(
 ) -> list[Benefit] | None:
     """Like apply_rule, but a single-value figure given for several items (two projects'
     allocations, two products' unit prices) gives one benefit per item, each computed and capped
-    on its own ("（第1项）", "（第2项）"). Per-item figures (``multiple``) stay one benefit with
-    their item and yearly caps; None as apply_rule."""
+    on its own ("（第1项）", "（第2项）"): separate projects and products are separate money items
+    (their sum is in the totals), as nine blind writers expected even with the total asked. Per-item
+    figures (``multiple``: deals, whose yearly cap binds their sum) stay one benefit; None as apply_rule."""
     figures = figures or {}
     key = entry.figure
     value = figures.get(key) if key else None

@@ -46,13 +46,14 @@ def _summed(turn, state: SessionState) -> bool:
     summed into one benefit (BAD_INPUTS 32) — one by one when each is asked ("每个项目能奖多少",
     "这单能奖多少") or one more item is told ("还有一个项目，成交额1500万"): its own amount is shown."""
     text = turn.frame.text
+    if lexicon().search("asks_each", text):  # "市里每年各补多少": each, though 每年…补多少 reads as a total
+        return False
     if lexicon().search("asks_total", text):
         return True
-    if lexicon().search("asks_each", text):
-        return False
-    catalogue = turn.knowledge.catalogue
-    one_more = not turn.frame.has("correction") and any(catalogue.figures[key].multiple and len(values) == 1 and isinstance(state.figures.get(key), tuple)
-                   and len(state.figures[key]) > 1 for key, values in turn.frame.figures.values.items())
+    before = turn.state.figures
+    one_more = not turn.frame.has("correction") and any(
+        key in before and len(values) == 1 and isinstance(state.figures.get(key), tuple) and len(state.figures[key]) > 1
+        for key, values in turn.frame.figures.values.items())
     return not one_more
 
 

@@ -55,6 +55,9 @@ class SessionState(_Frozen):
     step: Step | None = None
     org_type: str | None = None
     triggers: tuple[str, ...] = ()
+    # of those, the ones told only as a supposition ("要是明年评上高企呢"): left out of a total of
+    # the actual facts ("按我们现在实际的情况，总共能拿多少")
+    supposed: tuple[str, ...] = ()
     figures: dict[str, FigureValue] = Field(default_factory=dict)
     figure_words: dict[str, str] = Field(default_factory=dict)  # the user's words each figure came from
     # figures bound to one recognition each ("首台套单价200万；另一款首批次货值300万"): trigger -> figures
@@ -112,6 +115,13 @@ class SetOrgType:
 
 @dataclass(frozen=True)
 class AddTriggers:
+    triggers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SetSupposed:
+    """These recognitions were told as a supposition, not as facts."""
+
     triggers: tuple[str, ...]
 
 
@@ -199,7 +209,7 @@ class CountTurn:
     pass
 
 
-Event = (Reset | SetMode | SetOrgType | AddTriggers | RemoveTriggers | ReplaceTrigger | SetFigure | SetCounts | BindFigures
+Event = (Reset | SetMode | SetOrgType | AddTriggers | SetSupposed | RemoveTriggers | ReplaceTrigger | SetFigure | SetCounts | BindFigures
          | SkipFigure
          | AskFigure | SetConfirm | SetLevelQuestion | OfferForm | SetTopic | SetOffered | AppendHistory | CountTurn)
 
@@ -215,10 +225,14 @@ def _apply_one(state: SessionState, event: Event) -> SessionState:
                 update["asked_figure"] = None
         case SetOrgType(org_type=org):
             update = {"org_type": org}
-        case AddTriggers(triggers=ids):
-            update = {"triggers": tuple(dict.fromkeys((*state.triggers, *ids)))}
+        case AddTriggers(triggers=ids):  # told as a fact: no longer only supposed
+            update = {"triggers": tuple(dict.fromkeys((*state.triggers, *ids))),
+                      "supposed": tuple(t for t in state.supposed if t not in ids)}
+        case SetSupposed(triggers=ids):
+            update = {"supposed": tuple(dict.fromkeys((*state.supposed, *(t for t in ids if t in state.triggers))))}
         case RemoveTriggers(triggers=ids):
-            update = {"triggers": tuple(t for t in state.triggers if t not in ids)}
+            update = {"triggers": tuple(t for t in state.triggers if t not in ids),
+                      "supposed": tuple(t for t in state.supposed if t not in ids)}
         case ReplaceTrigger(old=old, new=new):
             swapped = tuple(new if t == old else t for t in state.triggers)
             update = {"triggers": tuple(dict.fromkeys(swapped))}

@@ -148,3 +148,84 @@ def test_a_vague_figure_asked_again_keeps_its_rules_citation(engine, first, vagu
     *_, reply = _talk(engine, first, vague)
     assert reply.asks and not any(b.basis == "computed" for b in reply.benefits)
     assert article in [c.article for c in reply.citations]
+
+
+# --- probe37: the guided check in the asker's words, its corrections, orgs a company can be ------
+@pytest.mark.parametrize("start", ["我想测算一下补贴", "想先估算下能拿的奖补", "帮我们看看能申请啥"])
+def test_the_check_started_in_the_askers_words(engine, start):
+    first, second = _talk(engine, start, "我们是企业")
+    assert first.asks and second.asks and second.profile["org_type"] == "enterprise"
+
+
+def test_another_org_type_said_first_among_several(engine):
+    *_, reply = _talk(engine, "帮我们看看能申请啥", "我们是高校", "哦不对，我们是企业，高校是我们的合作方",
+                      "国家高新技术企业，还有自治区科技领军企业", "就这些")
+    assert reply.profile["org_type"] == "enterprise"
+    assert {(15, 300000, "fixed"), (15, 1000000, "fixed")} <= set(amounts(reply))
+
+
+def test_a_company_recognised_as_a_transfer_agency_is_paid_as_one(engine):
+    *_, zero, reply = _talk(engine, "帮我们算算能拿多少补贴", "企业", "我们上个月刚被认定为自治区级技术转移服务机构，今年还帮北京一家公司把一项技术落地到了达拉特旗",
+                            "就这些", "0", "那个项目实际成交额是800万")
+    assert zero.asks
+    assert {(27, 200000, "fixed"), (27, 240000, "computed")} <= set(amounts(reply))
+
+
+@pytest.mark.parametrize("text", ["公司牵头办了一个新型研发机构；另外公司自己的研发中心去年被自治区认定了",
+                                  "我们企业的研发中心今年被自治区认定了"])
+def test_a_companys_own_rd_centre_is_its_enterprise_technology_centre(engine, text):
+    (reply,) = _talk(engine, text)
+    assert (17, 300000, "fixed") in amounts(reply)
+
+
+@pytest.mark.parametrize("text", ["我们和内蒙古大学一起建的技术创新中心，刚被科技部批准为国家级，市里给多少科研经费",
+                                  "跟内蒙古工业大学共建的技术创新中心获批国家级了，市里给多少"])
+def test_a_place_inside_an_organisations_name_is_not_a_level(engine, text):
+    (reply,) = _talk(engine, text)
+    assert (2, 30000000, "fixed") in amounts(reply)
+
+
+# --- the topic kept, and come back to ------------------------------------------------------------
+def test_a_question_on_the_article_just_answered_keeps_its_items(engine):
+    *_, reply = _talk(engine, "我们在深圳设了一个孵化项目的飞地，第一次被市里认定为人才科创飞地，能给多少", "多久考核一次",
+                      "考核优秀的话还能再拿吗")
+    assert (6, 2000000, "fixed") in amounts(reply)
+
+
+@pytest.mark.parametrize("back", ["回到刚才那个，这笔钱找哪个部门", "说回刚才的，找哪个部门申请"])
+def test_coming_back_after_another_bodys_matter(engine, back):
+    *_, reply = _talk(engine, "我们研制的装备被国家认定为首台套重大技术装备，单价250万元，能奖多少",
+                      "顺便问下，工信部的首台套保险补偿今年什么时候开始申报", back)
+    assert reply.citations[0].article == 19 and "市工业和信息化局" in reply.reply
+
+
+def test_whom_to_apply_to_after_a_rules_question_is_about_the_money(engine):
+    *_, reply = _talk(engine, "我们是技术转移服务机构，今年促成一个成果在鄂尔多斯落地转化，成交额500万", "这政策管到哪年", "好，找谁申请")
+    assert reply.citations[0].article == 27 and "市科学技术局" in reply.reply
+
+
+def test_an_english_and_follow_up_on_how_often(engine):
+    *_, reply = _talk(engine, "Hi, we run a tech incubator in Ordos and it was just recognised at the national level. How much?",
+                      "And is there any yearly operating subsidy?")
+    assert reply.citations[0].article == 5 and (5, 500000, "up_to") in amounts(reply)
+
+
+# --- what was supposed is left out of the actual total -------------------------------------------
+@pytest.mark.parametrize("supposed", ["要是明年评上高企呢", "明年要是再评上国家高新技术企业呢"])
+def test_the_actual_total_leaves_out_what_was_supposed(engine, supposed):
+    _, what_if, actual, everything = _talk(engine, "我们是小公司，今年刚评上国家科技型中小企业，能拿多少", supposed,
+                                           "那按我们现在实际的情况，总共能拿多少", "一共能拿多少")
+    assert (15, 300000, "fixed") in amounts(what_if)
+    assert amounts(actual) == [(15, 50000, "up_to")] and "不含假设" in actual.reply
+    assert (15, 300000, "fixed") in amounts(everything)  # the supposition is still there to add up
+
+
+def test_a_supposition_told_later_as_a_fact_counts(engine):
+    *_, reply = _talk(engine, "我们今年刚评上国家科技型中小企业", "要是明年评上高企呢", "其实我们上个月已经评上国家高新技术企业了",
+                      "按现在实际的情况一共多少")
+    assert (15, 300000, "fixed") in amounts(reply)
+
+
+def test_each_year_asked_is_each_year(engine):
+    (reply,) = _talk(engine, "旗里重点建设的新型研发机构，第一年旗财政投入400万，第二年投入700万，市里每年各补多少？")
+    assert amounts(reply) == [(26, 4000000, "computed"), (26, 5000000, "computed")]

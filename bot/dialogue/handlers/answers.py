@@ -51,7 +51,7 @@ def the_rules(turn: Turn) -> Decision:
     facts = Facts(intent="policy", covered=True,
                   answer=PolicyAnswer(article=number, clauses=clause_ids, related=related[:NOT_COVERED_RELATED]),
                   art30=on_dates, validity=on_dates, departments=tuple(article.departments), citations=tuple(citations))
-    return Decision(facts, (SetTopic(Topic(article=number)),))
+    return Decision(facts, (SetTopic(topic_on(turn, number)),))
 
 
 
@@ -82,7 +82,7 @@ def policy_answer(turn: Turn) -> Decision:
                             no_money=not items, related=related),
         art30=rules, validity=rules, departments=tuple(article.departments), citations=tuple(citations),
     )
-    return Decision(facts, (SetTopic(Topic(article=article.number)),))
+    return Decision(facts, (SetTopic(topic_on(turn, article.number)),))
 
 
 def _single_item(turn: Turn, clause_id: str):
@@ -115,6 +115,14 @@ def named_article(turn: Turn) -> Decision:
     return article_answer(turn, turn.frame.article_ref)
 
 
+def topic_on(turn: Turn, number: int) -> Topic:
+    """The topic after an answer from article `number`: a question on the article just talked about
+    ("多久考核一次" after the 飞地's amount) keeps the items it was about."""
+    topic = turn.state.topic
+    kept = topic.triggers if topic is not None and topic.article == number else ()
+    return Topic(article=number, triggers=kept)
+
+
 def article_answer(turn: Turn, number: int) -> Decision:
     """An answer from one article chosen by the conversation, not by the search."""
     article = turn.policy.article(number)
@@ -127,4 +135,4 @@ def article_answer(turn: Turn, number: int) -> Decision:
                   departments=tuple(article.departments),
                   citations=tuple(citation(turn.knowledge, number, cid, turn.policy.clause(cid).text)
                                   for cid in clause_ids))
-    return Decision(facts, (SetTopic(Topic(article=number)),))
+    return Decision(facts, (SetTopic(topic_on(turn, number)),))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from bot.dialogue.fill import replace_item, set_figure
 from bot.dialogue.nlu import moves
 from bot.dialogue.nlu.figures import excluded_part
-from bot.dialogue.state import Event, ReplaceTrigger, SetOrgType
+from bot.dialogue.state import AddTriggers, Event, ReplaceTrigger, SetOrgType
 from calculators.grammar import lexicon
 
 _LEX = lexicon()
@@ -92,9 +92,13 @@ def read_correction(turn, *, org_allowed: bool = True) -> Correction:
             if told and named not in state.triggers:
                 out.events.append(ReplaceTrigger(told, named))
                 out.swapped.append(named)
-    if org_allowed and not out.changed and (m := _LEX.search("correction_new_value", frame.text)):
-        org = moves.org_type_of(m.group(1), catalogue)
-        if org and org != state.org_type:
+    # "哦不对，我们是企业，高校是我们的合作方": the first 是… that names an organisation type
+    orgs = (moves.org_type_of(m.group(1), catalogue) for m in _LEX.finditer("correction_new_value", frame.text))
+    if org_allowed and not out.changed and (org := next((o for o in orgs if o), None)):
+        if org != state.org_type:
             out.events.append(SetOrgType(org))
             out.org_type = org
+            # "不对，我们其实是集团举办的新型研发机构": what it is now is also what it has
+            if new := tuple(t for t in frame.detected.triggers if t not in state.triggers):
+                out.events.append(AddTriggers(new))
     return out

@@ -23,6 +23,7 @@ from bot.dialogue.state import (
     SetConfirm,
     SetCounts,
     SetLevelQuestion,
+    SetSupposed,
     SetTopic,
     Topic,
     apply,
@@ -181,6 +182,10 @@ def eligibility(turn: Turn, primary: int | None) -> Decision:
     # recognitions or figures goes into its amounts)
     switched = bool(state.triggers) and moves.is_move("other_org", f.text)
     events = [*([Reset()] if switched else []), AddTriggers(tuple(triggers)), *form.figure_events(turn)]
+    if state.triggers and not switched and moves.is_move("supposes", f.text):
+        # "要是明年评上高企呢" after the facts: answered and kept, but marked as supposed
+        if new := tuple(t for t in triggers if t not in state.triggers):
+            events.append(SetSupposed(new))
     if f.detected.counts:  # "两个自治区重点实验室": each one paid
         events.append(SetCounts(tuple(f.detected.counts.items())))
     if bindings := figure_bindings(turn) + _keeps_told_figures(turn):

@@ -6,8 +6,9 @@ from __future__ import annotations
 from bot.dialogue.facts import say
 from bot.dialogue.frame import ELLIPTICAL_MAX
 from bot.dialogue.handlers import scope
-from bot.dialogue.handlers.answers import article_answer
+from bot.dialogue.handlers.answers import RULES_ARTICLE, article_answer
 from bot.dialogue.nlu import moves
+from bot.dialogue.nlu.moves import CJK
 from bot.dialogue.nlu.recognitions import Unpaid
 from bot.dialogue.report import report
 from bot.dialogue.state import SetCounts, SetTopic, Topic, apply
@@ -130,12 +131,16 @@ def is_topic_follow_up(turn: Turn) -> bool:
         return True
     # "认定以后每年还有运营补贴吗", "被认定了以后是不是每年都还有运行补贴呀": how often, asked of no
     # topic of its own or in the words of the topic's own items, whatever its length
+    # ("And is there any yearly operating subsidy?": English retrieval is the weaker signal)
     if "ask.period" in f.kinds and not f.figures.values and f.search.reason is None and (
-            not f.names_a_topic or _shares_words(f.text, _topic_items(turn))):
+            not f.names_a_topic or _shares_words(f.text, _topic_items(turn))
+            or (f.has("follow_up") and not CJK.search(f.text))):
         return True
     if f.search.reason is not None:
         return False
     if moves.only_asks(f.text):  # "要找哪个部门"
+        return True
+    if moves.is_move("back_to_topic", f.text):  # "回到刚才那个，这笔钱找哪个部门"
         return True
     if moves.is_move("counts_apart", f.text) and not f.figures.values:  # "…做了一个专项咨询，这个另外算吗"
         return True
@@ -159,6 +164,13 @@ def is_topic_follow_up(turn: Turn) -> bool:
 
 def topic_follow_up(turn: Turn) -> Decision:
     topic, catalogue = turn.state.topic, turn.catalogue
+    if topic.article == RULES_ARTICLE and not topic.triggers and turn.state.triggers and (
+            turn.frame.kinds & {"ask.who", "ask.procedure"}):
+        # "这政策管到哪年" then "好，找谁申请": whom to apply to is asked of the money told, not of Art. 30
+        told = list(turn.state.triggers)
+        primary = catalogue.entries_for_trigger(told[-1])[0].article
+        decision = report(turn, turn.state, told, primary=primary)
+        return Decision(decision.facts, (*decision.events, SetTopic(Topic(article=primary, triggers=tuple(told)))))
     # after "本政策没有对市级的孵化器规定奖补": the recognitions told of that article are what is left to ask about
     told = [t for t in turn.state.triggers if any(e.article == topic.article for e in catalogue.entries_for_trigger(t))]
     triggers = list(topic.triggers) or (told if topic.unpaid else [])

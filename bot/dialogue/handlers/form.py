@@ -89,7 +89,8 @@ def asks_for_the_check(turn: Turn) -> bool:
         return False  # "那我们总共能拿多少": the facts already told, added up
     if f.search.in_scope and f.search.confidence > FORM_TOPIC_CONFIDENCE:
         return False  # "揭榜挂帅项目能拿多少钱" names its topic: answered, not the whole check
-    return f.search.in_scope or f.has("claim") or f.has("asker") or f.org_type is not None
+    return (f.search.in_scope or f.has("claim") or f.has("asker") or f.org_type is not None
+            or moves.is_move("form_start_self", f.text))
 
 
 def start_from_offer(turn: Turn) -> Decision:

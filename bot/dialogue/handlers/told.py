@@ -11,6 +11,7 @@ from bot.dialogue.nlu.figures import OTHER_ROLE, read_figure
 from bot.dialogue.nlu.recognitions import only_figure_words
 from bot.dialogue.report import report
 from bot.dialogue.state import (
+    AddTriggers,
     AskFigure,
     SetTopic,
     Topic,
@@ -43,6 +44,9 @@ def free_correction(turn: Turn) -> Decision:
     if found.swapped and topic is not None:  # the topic is now the corrected level's
         swapped = {old.old: old.new for old in found.events if hasattr(old, "old")}
         topic = Topic(article=topic.article, triggers=tuple(swapped.get(t, t) for t in topic.triggers))
+    added = [t for e in found.events if isinstance(e, AddTriggers) for t in e.triggers]
+    if found.org_type and added:  # "我们其实是集团举办的新型研发机构": the talk is now about that
+        topic = Topic(article=turn.catalogue.entries_for_trigger(added[0])[0].article, triggers=tuple(added))
     return Decision(decision.facts, (*found.events, *decision.events, SetTopic(topic)))
 
 
@@ -206,9 +210,14 @@ def asks_total(turn: Turn) -> bool:
 
 
 def total(turn: Turn) -> Decision:
+    """The facts told so far, added up; "按我们现在实际的情况" leaves out what was only supposed."""
     state = turn.state
-    decision = report(turn, state, list(state.triggers), final=_final(state))
-    return decision
+    triggers = list(state.triggers)
+    notes = []
+    if state.supposed and moves.is_move("actual_only", turn.frame.text):
+        triggers = [t for t in triggers if t not in state.supposed]
+        notes = [say("supposed_left_out", what=[turn.catalogue.triggers[t].label for t in state.supposed])]
+    return report(turn, state, triggers, final=_final(state), notes=notes)
 
 
 # --- a money question on what was told --------------------------------------------------------------
