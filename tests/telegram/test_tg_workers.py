@@ -44,7 +44,7 @@ async def test_the_same_update_given_to_two_workers_is_answered_once(fake_tg, tm
                             TELEGRAM_API_BASE_URL=fake_tg.base_url, POLICYBOT_DATABASE_URL=url)
         workers.append(bot_process([RUNNER, "--webhook-url", f"http://127.0.0.1:{port}/hook", "--port", str(port)],
                                    settings))
-    await fake_tg.until(lambda: all(listening(p) for p in ports), timeout=30, what="both webhook workers")
+    await fake_tg.until(lambda: all(listening(p) for p in ports), timeout=90, what="both webhook workers")  # two index builds on 2 busy cores
     headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": webhook_secret(fake_tg.token)}
 
     def deliver_to_both(body: bytes) -> list[int]:
