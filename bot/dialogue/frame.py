@@ -185,6 +185,8 @@ def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None 
     reading = fig.read_figures(text, catalogue, wanted, _told_amounts(state)) if text else fig.FigureReading()
     recognitions.drop_figure_mentions(detected, text, catalogue,
                                       [k for k in catalogue.figures_for(state.triggers) if k in reading.values])
+    org_type = moves.org_type_of(text, catalogue) if text else None
+    recognitions.drop_other_orgs_figures(detected, text, catalogue, org_type)
     _items_by_mention(reading, detected, catalogue)
     _drop_unpaid_amounts(text, reading, detected, catalogue)
     _level_of_the_topic(text, found, detected, state, catalogue)
@@ -196,7 +198,7 @@ def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None 
         kinds=moves.question_kinds(text) if text else frozenset(),
         article_ref=(moves.article_ref(text) or moves.article_by_title(text, knowledge.titles)) if text else None,
         article_lookup=moves.article_lookup(text) if text else None,
-        org_type=moves.org_type_of(text, catalogue) if text else None,
+        org_type=org_type,
         detected=detected,
         figures=reading,
         level=levels.level_of(text) if text else None,

@@ -229,3 +229,91 @@ def test_a_supposition_told_later_as_a_fact_counts(engine):
 def test_each_year_asked_is_each_year(engine):
     (reply,) = _talk(engine, "旗里重点建设的新型研发机构，第一年旗财政投入400万，第二年投入700万，市里每年各补多少？")
     assert amounts(reply) == [(26, 4000000, "computed"), (26, 5000000, "computed")]
+
+
+# --- probe36: long messages, parts that do not count, things by their description --------------
+@pytest.mark.parametrize("text, expected", [
+    ("我们中心的大型仪器全部放到自治区那个共享平台上对外开放了，考核评价结果是优良。去年对外服务一共收了860万，"
+     "不过里面有240万是学校自己控股的两家公司付的，剩下的都是外面的企业和创业团队。能补多少？", [(21, 620000, "computed")]),
+    ("仪器纳入了自治区共享服务平台，评价优良，去年对外检测收了500万，其中100万是我们下属的一家公司付的，能补多少", [(21, 400000, "computed")]),
+])
+def test_sharing_income_less_the_own_companies_part(engine, text, expected):
+    (reply,) = _talk(engine, text)
+    assert amounts(reply) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我们是技术转移中介公司，一单是把西安一所高校的技术卖给了准格尔旗的一家企业，实际成交8,000,000元，技术已经在那边落地投产了；"
+     "另一单1200万，买方是呼和浩特的企业，技术也在呼和浩特用。能拿多少奖补", [(27, 240000, "computed")]),
+    ("我们是科技服务公司，上个月撮合北京一所大学把一项技术卖给了达拉特旗的一家企业，已经在达旗落地生产，实际成交额500万元，能奖多少",
+     [(27, 150000, "computed")]),
+])
+def test_a_deal_where_it_landed_there_is_where_it_was_named(engine, text, expected):
+    (reply,) = _talk(engine, text)
+    assert amounts(reply) == expected
+
+
+def test_a_deal_landing_there_elsewhere_is_not_counted(engine):
+    (reply,) = _talk(engine, "我们是技术转移机构，把一项技术卖给了包头的一家企业，成交额500万，技术已经在那边落地了，能奖多少")
+    assert not any(b.basis == "computed" for b in reply.benefits)
+
+
+@pytest.mark.parametrize("text", ["我们是创业团队，参加鄂尔多斯杯创新创业大赛拿了二等奖，现在公司已经在康巴什注册落地了，市里最多支持多少",
+                                  "鄂尔多斯杯我们两个项目都获奖了，一个落地在康巴什，另一个最后落在西安，奖励怎么算"])
+def test_a_prize_winner_landed_in_the_city_is_paid(engine, text):
+    (reply,) = _talk(engine, text)
+    assert (11, 3000000, "up_to") in amounts(reply)
+
+
+def test_a_prize_winner_supposed_to_land_elsewhere_is_not(engine):
+    *_, reply = _talk(engine, "我们参加鄂尔多斯杯创新创业大赛拿了一等奖，项目在康巴什落地了，能给多少", "如果项目最后落在包头呢")
+    assert not any(b.article == 11 for b in reply.benefits)
+
+
+@pytest.mark.parametrize("text", ["去年底拿到了科技、财政、税务三家一起认定的那个国家级资质，有效期三年，所得税还能按15%交。市里对这个有奖励吗？",
+                                  "我们通过了科技财政税务联合认定，企业所得税减按15%征收，市里奖多少"])
+def test_the_high_tech_enterprise_by_its_description(engine, text):
+    (reply,) = _talk(engine, text)
+    assert (15, 300000, "fixed") in amounts(reply)
+
+
+def test_a_banners_society_wide_rd_is_not_an_enterprises(engine):
+    (reply,) = _talk(engine, "我是某旗科技局的。我们旗被列入全国创新型县（市）建设名单，验收通过了。全社会研发投入12亿。市里每年能给多少？")
+    assert reply.citations[0].article == 26 and not any(b.article == 16 for b in reply.benefits)
+
+
+@pytest.mark.parametrize("text", ["还有一个问题，我们旗里另外有一个研究院是旗政府重点建设的，今年旗财政投了300万，市里能补多少",
+                                  "旗财政今年给旗里重点建设的一个研究院（新型研发机构）投了300万，市里能配多少"])
+def test_a_banners_institute_said_either_way_round(engine, text):
+    (reply,) = _talk(engine, text)
+    assert (26, 3000000, "computed") in amounts(reply)
+
+
+def test_background_rd_spending_is_not_the_question(engine):
+    (reply,) = _talk(engine, "我们是一家煤化工企业，去年产值60亿，每年研发投入大概2亿，和中科院都有合作。现在想联合几家单位攻关下一代"
+                             "催化技术，预计总投入8000万元。市里对这种围绕产业技术升级的科研攻关，单个项目最多能给多少？")
+    assert reply.citations[0].article == 9
+
+
+def test_the_one_thing_applied_for_leads_a_money_question(engine):
+    (reply,) = _talk(engine, "我们医院有个32岁的博士在做肿瘤早筛研究，医院给配了20万启动经费。他想申请市里专门给年轻科研人员的项目经费，这个最多能给多少？")
+    assert reply.citations[0].article == 25 and (25, 300000, "up_to") in amounts(reply)
+
+
+@pytest.mark.parametrize("text", ["我们是高企，市里另外一个工业扶持的文件里对高企也有奖励，两边的钱能不能都拿？",
+                                  "两个文件的奖励能不能同时拿"])
+def test_both_documents_money_is_the_overlap_rule(engine, text):
+    (reply,) = _talk(engine, text)
+    assert reply.citations[0].article == 30
+
+
+def test_amounts_told_for_a_cap_only_item_compute_nothing(engine):
+    *_, reply = _talk(engine, "我们是企业，听说市里按企业研发投入给支持，最多能拿多少？", "去年1,200万，前年800万，能算出具体多少吗")
+    assert reply.covered and reply.citations[0].article == 16
+    assert amounts(reply) == [(16, 5000000, "up_to")]
+
+
+@pytest.mark.parametrize("text", ["OK. Is this policy still valid in 2028?", "Is the policy still in effect?"])
+def test_english_validity(engine, text):
+    (reply,) = _talk(engine, text)
+    assert reply.citations[0].article == 30

@@ -12,6 +12,7 @@ from bot.dialogue.handlers.scope import articles_named, out_of_scope, place_give
 from bot.dialogue.nlu import moves
 from bot.dialogue.nlu.figures import OTHER_ROLE
 from bot.dialogue.nlu.moves import CJK
+from bot.dialogue.nlu.recognitions import only_figure_words
 from bot.dialogue.report import citation, report
 from bot.dialogue.state import (
     AddTriggers,
@@ -30,6 +31,7 @@ from bot.dialogue.state import (
 )
 from bot.dialogue.turn import Decision, Turn
 from calculators.format import format_yuan
+from retrieval.scope import asking_spans
 
 # --- eligibility -----------------------------------------------------------------------------------
 
@@ -60,9 +62,10 @@ def _close_to_top(turn: Turn, articles: list[int]) -> bool:
 
 def _applied_for(turn: Turn) -> int | None:
     """The article of the thing the message says the asker wants to apply for (想申报/打算申请 …),
-    when it names other things besides: the rest is background."""
+    when it names other things besides: the rest is background; or, asked how much, the one thing
+    named ("他想申请市里专门给年轻科研人员的项目经费，这个最多能给多少") against the search's top."""
     f = turn.frame
-    if len(set(articles_named(turn))) < 2:
+    if len(set(articles_named(turn))) < 2 and not moves.is_move("money_asked", f.text):
         return None
     for m in moves.finditer("wants_to_apply", f.text):
         after = [(start, t) for t in f.detected.triggers for start, _end in f.detected.spans.get(t, [])
@@ -71,6 +74,18 @@ def _applied_for(turn: Turn) -> int | None:
             thing = min(after)[1]
             return turn.catalogue.entries_for_trigger(thing)[0].article
     return None
+
+
+def _named_where_asked(turn: Turn) -> bool:
+    """Whether a recognition is named in the sentences of a long message that ask (all of a short one),
+    or by more than an amount's words (研发投入大概2亿 names a figure; 通过了高企认定 a recognition the
+    question then refers to as 这个)."""
+    f = turn.frame
+    if not only_figure_words(f.detected, f.text, turn.catalogue, list(turn.catalogue.figures)):
+        return True
+    spans = asking_spans(f.text)
+    return any(s <= start < e for t in f.detected.triggers for start, _end in f.detected.spans.get(t, [])
+               for s, e in spans)
 
 
 def _period_asked(text: str) -> str | None:
@@ -102,6 +117,8 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     if top is not None and top not in articles and not moves.is_move("money_asked", f.text) and moves.is_move(
             "asks_how_managed", f.text):
         return "policy"  # "市属的新型研发机构，经费到底是怎么管的": Art. 23's rule, not Art. 17's money
+    if top is not None and top not in articles and not _named_where_asked(turn):
+        return "policy"  # "…每年研发投入大概2亿…。…科研攻关，单个项目最多能给多少？": background, not the question
     if top is not None and (moves.is_move("money_asked", f.text) or moves.is_move("asks_which_policy", f.text)) \
             and _close_to_top(turn, articles):
         # "技术转移机构按成交额拿奖补，一年有没有封顶", "…听说有政策专门管这种的": the named thing, nearly the top

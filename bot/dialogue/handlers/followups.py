@@ -99,11 +99,18 @@ def _shares_words(text: str, items) -> bool:
     return any(text[i:i + FOLLOW_UP_SHARED] in item for item in items for i in range(len(text) - FOLLOW_UP_SHARED + 1))
 
 
+def _cap_only(entry) -> bool:
+    """An item whose text gives a cap and nothing to compute it from (分档给予最高500万元)."""
+    return entry.figure is None and bool(getattr(entry.rule, "cap_yuan", None))
+
+
 def _amount_for_a_rule_topic(turn: Turn) -> bool:
-    """"合同是38万" after Art. 22's 横向课题 rule: a short message with an amount of no rule's input,
-    told of a topic that pays nothing, is about that topic's own conditions (达到40万元及以上)."""
+    """"合同是38万" after Art. 22's 横向课题 rule, "去年1,200万，前年800万，能算出具体多少吗" after Art. 16's
+    cap: a short message with an amount of no rule's input, told of a topic that pays nothing or only
+    caps, is about that topic's own conditions (达到40万元及以上) or its missing rate."""
     f, topic = turn.frame, turn.state.topic
-    return (bool(topic.article) and not turn.catalogue.entries_for_article(topic.article) and not f.names_something
+    entries = turn.catalogue.entries_for_article(topic.article) if topic.article else []
+    return (bool(topic.article) and all(_cap_only(e) for e in entries) and not f.names_something
             and not f.figures.values and any(fm.value for fm in f.figures.unassigned)
             and len(f.text) <= FOLLOW_UP_WORDS_MAX * 2)
 
@@ -182,12 +189,18 @@ def topic_follow_up(turn: Turn) -> Decision:
             state = apply(state, [SetCounts(tuple(dict.fromkeys(triggers, n).items()))])
         decision = report(turn, state, triggers, primary=topic.article)
         facts = decision.facts
-        if facts.report is not None and (leads := aspect_leads(turn.frame.kinds, facts.report.benefits)):
+        kinds = turn.frame.kinds | ({"ask.why"} if _amount_for_a_rule_topic(turn) else set())  # "能算出具体多少吗"
+        if facts.report is not None and (leads := aspect_leads(kinds, facts.report.benefits)):
             facts = facts.model_copy(update={"lead": (*leads, *facts.lead)})
         return Decision(facts, (*decision.events, SetTopic(topic)))
     decision = article_answer(turn, topic.article)
-    if _amount_for_a_rule_topic(turn) and (found := _threshold(turn, topic.article)):
-        return Decision(_threshold_first(decision.facts, *found), decision.events)
+    if _amount_for_a_rule_topic(turn):
+        if found := _threshold(turn, topic.article):
+            return Decision(_threshold_first(decision.facts, *found), decision.events)
+        # the text gives a cap and no rate or tiers: the amounts told compute nothing more, said so
+        leads = tuple(say("aspect_why_up_to", item=e.item, amount=format_yuan(e.rule.cap_yuan), formula="")
+                      for e in catalogue.entries_for_article(topic.article))
+        return Decision(decision.facts.model_copy(update={"lead": (*leads, *decision.facts.lead)}), decision.events)
     return decision
 
 

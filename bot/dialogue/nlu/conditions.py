@@ -47,9 +47,10 @@ def denied_conditions(text: str, catalogue) -> frozenset[str]:
             found.add(condition)
             continue
         # the asker has the opposite role ("我们是使用单位，采购了一台首台套" against 研制企业)
-        opposite = f"condition_opposite.{core}"
+        opposite, affirm = f"condition_opposite.{core}", f"condition_affirm.{core}"
         if opposite in _LEX.classes and any(not levels.negated_before(text, m.start())
-                                            for m in _LEX.finditer(opposite, text)):
+                                            for m in _LEX.finditer(opposite, text)) and not (
+                affirm in _LEX.classes and _LEX.search(affirm, text)):
             found.add(condition)
             continue
         first = _LEX.search("condition_first", core)

@@ -141,8 +141,11 @@ def _excluded(text: str, mention: MoneyMention, figure) -> bool:
         preceding = _clause(text, marks[-1].start(), marks[-1].start())
         if not scan_money(preceding):
             clause = preceding + clause
-    # "（都不是关联单位）" / "非关联单位" say the opposite: not an exclusion
-    return any(not negated_before(clause, m.start()) for p in figure.exclude_patterns for m in p.finditer(clause))
+    # "（都不是关联单位）" / "非关联单位" say the opposite: not an exclusion; "卖给了准格尔旗的一家企业，…技术
+    # 已经在那边落地投产了": 那边 is the place just named, here one of the city's
+    there_is_home = bool(_LEX.search("home_place", clause))
+    return any(not negated_before(clause, m.start()) and not (there_is_home and _LEX.search("lands_there", m.group(0)))
+               for p in figure.exclude_patterns for m in p.finditer(clause))
 
 
 def _nearest_cue(text, spans, mention, mentions, wanted, catalogue, *, exclude: bool = True

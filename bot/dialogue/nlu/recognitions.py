@@ -373,6 +373,23 @@ def only_figure_words(detected: Detected, text: str, catalogue: Catalogue, keys:
     return all(_inside_figure_words(detected.spans.get(t, []), text, catalogue, keys) for t in detected.all_ids())
 
 
+def drop_other_orgs_figures(detected: Detected, text: str, catalogue: Catalogue, org_type: str | None) -> None:
+    """"我是某旗科技局的…全社会研发投入12亿": a recognition seen only in a figure's words, of a kind
+    the asker (said in the same message), a banner government, cannot receive, is that
+    figure said about others (the recognition's own figures excepted: 旗里…投了300万)."""
+    if org_type not in NEVER_A_COMPANY:
+        return
+    for tid in list(detected.all_ids()):
+        others = [k for k in catalogue.figures if k not in catalogue.figures_for([tid])]
+        if org_type not in catalogue.triggers[tid].recipients and _inside_figure_words(
+                detected.spans.get(tid, []), text, catalogue, others):
+            detected.drop(tid)
+
+
+# only a banner: a school or an institute named in passing (从外地一家研究所引进) is not the asker
+NEVER_A_COMPANY = ("banner",)
+
+
 def drop_figure_mentions(detected: Detected, text: str, catalogue: Catalogue, told_figures=()) -> None:
     """'新型研发机构，上年度研发投入2000万' names a figure of Art.17, not the recognition of
     Art.16 whose cue is also 研发投入: a trigger seen only inside the cue words of a figure that
