@@ -12,7 +12,7 @@ from bot.dialogue.handlers.scope import articles_named, out_of_scope, place_give
 from bot.dialogue.nlu import moves
 from bot.dialogue.nlu.figures import OTHER_ROLE
 from bot.dialogue.nlu.moves import CJK
-from bot.dialogue.nlu.recognitions import only_figure_words
+from bot.dialogue.nlu.recognitions import only_figure_words, said_as_figure
 from bot.dialogue.report import citation, report
 from bot.dialogue.state import (
     AddTriggers,
@@ -74,6 +74,26 @@ def _applied_for(turn: Turn) -> int | None:
             thing = min(after)[1]
             return turn.catalogue.entries_for_trigger(thing)[0].article
     return None
+
+
+def _only_figure_words(turn: Turn, trigger: str) -> bool:
+    """Whether the recognition is seen only inside an amount's words (研发投入2800万)."""
+    return said_as_figure(turn.frame.detected.spans.get(trigger, []), turn.frame.text, turn.catalogue)
+
+
+def _long(text: str) -> bool:
+    """A long message whose asking sentences are only some of its sentences (retrieval.scope)."""
+    return asking_spans(text) != [(0, len(text))]
+
+
+def _named_in_the_question(turn: Turn) -> list[str]:
+    """The recognitions a long message names in the sentences that ask; none for a short one."""
+    f = turn.frame
+    if not _long(f.text):
+        return []
+    spans = asking_spans(f.text)
+    return [t for t in f.detected.triggers
+            if any(s <= start < e for start, _end in f.detected.spans.get(t, []) for s, e in spans)]
 
 
 def _named_where_asked(turn: Turn) -> bool:
@@ -236,9 +256,19 @@ def eligibility(turn: Turn, primary: int | None) -> Decision:
                          roles=[f.text[fm.cue[0]:fm.cue[1]] for fm in others if fm.cue]))
     notes += form.deduction_notes(reading, catalogue)
     shown = list(triggers)
+    asked = _named_in_the_question(turn)
+    if asked and primary not in {e.article for t in asked for e in catalogue.entries_for_trigger(t)}:
+        asked = []  # the question's words and the answer's article disagree: no narrowing
+    if not asked and _long(f.text):  # "…去年科研投入2800万…新成立了一个院士专家工作站…": an amount's words are no recognition
+        asked = [t for t in triggers if not _only_figure_words(turn, t)]
+    several = any(moves.is_move("asks_several", f.text[s:e]) for s, e in asking_spans(f.text))
+    if asked and len(asked) < len(triggers) and not f.has("total") and not several:
+        # "…前年就已经是国家高新技术企业了。今年我们主导起草的一项标准…，市里奖多少？": the background's
+        # recognitions are told facts (kept for a later total), the answer is about what is asked
+        shown = asked
     if switched:
         notes.insert(0, say("other_org"))
-    elif f.has("total") or f.has("adding"):  # "我们同时也是国家高新技术企业，加起来一共多少"
+    elif f.has("total") or f.has("adding") and not _long(f.text):  # "我们同时也是国家高新技术企业，加起来一共多少"
         shown = list(dict.fromkeys([*state.triggers, *triggers]))
     if f.detected.ambiguous and not question:
         obj, family = next(iter(f.detected.ambiguous.items()))

@@ -368,6 +368,11 @@ def _inside_figure_words(spans: list[tuple[int, int]], text: str, catalogue: Cat
     )
 
 
+def said_as_figure(spans: list[tuple[int, int]], text: str, catalogue: Catalogue) -> bool:
+    """Whether these mentions are all inside the cue words of some figure (研发投入 in 科研投入2800万)."""
+    return _inside_figure_words(spans, text, catalogue, list(catalogue.figures))
+
+
 def only_figure_words(detected: Detected, text: str, catalogue: Catalogue, keys: list[str]) -> bool:
     """Every recognition found is just the name of one of these figures ('研发投入是1200万')."""
     return all(_inside_figure_words(detected.spans.get(t, []), text, catalogue, keys) for t in detected.all_ids())
