@@ -8,7 +8,7 @@ from bot.dialogue.handlers.answers import (
     NOT_COVERED_RELATED,
     policy_answer,
 )
-from bot.dialogue.handlers.scope import articles_named, out_of_scope, place_gives_an_input
+from bot.dialogue.handlers.scope import articles_named, asks_support, out_of_scope, place_gives_an_input
 from bot.dialogue.nlu import moves
 from bot.dialogue.nlu.figures import OTHER_ROLE
 from bot.dialogue.nlu.moves import CJK
@@ -137,6 +137,9 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     if top is not None and top not in articles and not moves.is_move("money_asked", f.text) and moves.is_move(
             "asks_how_managed", f.text):
         return "policy"  # "市属的新型研发机构，经费到底是怎么管的": Art. 23's rule, not Art. 17's money
+    if top is not None and top not in articles and _long(f.text) and not _named_in_the_question(turn) and not any(
+            moves.is_move("money_asked", f.text[s:e]) or asks_support(f.text[s:e]) for s, e in asking_spans(f.text)):
+        return "policy"  # "…愿意出300万买断…。能不能把专利的所有权直接给我们团队？": a rights question after the facts
     if top is not None and top not in articles and not _named_where_asked(turn):
         return "policy"  # "…每年研发投入大概2亿…。…科研攻关，单个项目最多能给多少？": background, not the question
     if top is not None and (moves.is_move("money_asked", f.text) or moves.is_move("asks_which_policy", f.text)) \
