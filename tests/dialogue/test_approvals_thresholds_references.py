@@ -317,3 +317,46 @@ def test_amounts_told_for_a_cap_only_item_compute_nothing(engine):
 def test_english_validity(engine, text):
     (reply,) = _talk(engine, text)
     assert reply.citations[0].article == 30
+
+
+# --- probe38: long introductions that ask one thing ----------------------------------------------
+def test_a_regions_project_allocation_is_not_the_national_one(engine):
+    (reply,) = _talk(engine, "我们研究所承担了国家重点研发计划的一个课题，其中国家财政专项拨给我们单位的是1,380万元，合作企业自筹1020万元。"
+                             "另外我们还有一个自治区项目拨款300万。问一下国家那个课题，市里按政策能支持我们多少？")
+    assert amounts(reply) == [(10, 6900000, "computed")]
+
+
+@pytest.mark.parametrize("text, article, left_out", [
+    # (long enough to be read as context plus a question: retrieval.scope.LONG_MESSAGE)
+    ("您好！我们是一家做巡检机器人的企业，2021年在高新区注册，注册资本800万，员工68人，去年营收5600万元，研发投入720万元。"
+     "今年3月评上了国家科技型中小企业，9月又通过了国家高新技术企业认定。请问科技型中小企业这块能拿多少？", 15, (15, 300000, "fixed")),
+    ("我们是市里一家三甲医院，职工2600人，开放床位1700张，去年科研投入2800万，医院总收入23亿元。今年经批准在我们医院新成立了"
+     "一个院士专家工作站，院士每年来医院不少于两个月。想问新成立的站能给多少补助？", 24, (16, 5000000, "up_to")),
+])
+def test_a_long_introduction_is_answered_on_what_it_asks(engine, text, article, left_out):
+    (reply,) = _talk(engine, text)
+    assert reply.citations[0].article == article and left_out not in amounts(reply)
+
+
+@pytest.mark.parametrize("text", ["公司员工210人。今年刚通过国家高新技术企业认定，企业技术中心新认定为自治区级。请问这两个市里都给钱吗，各多少",
+                                  "公司成立于2016年，员工210人。今年通过国家高新技术企业认定，技术中心新认定为自治区级。麻烦看下我们能享受哪些，大概多少钱？"])
+def test_a_long_introduction_asking_several_gets_all(engine, text):
+    (reply,) = _talk(engine, text)
+    assert {(15, 300000, "fixed"), (17, 300000, "fixed")} <= set(amounts(reply))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我们园区工业产值1100亿，国家级企业技术中心4家。今年园区刚被自治区批准为自治区级高新技术产业开发区。市里给多少科研经费？", (4, 20000000, "up_to")),
+    ("公司今年新拿到两块国家级的牌子：一块是国际科技合作基地，一块是引进海外人才智力的示范基地。市里分别奖多少？", (7, 300000, "fixed")),
+    ("我们研制的采煤机今年被自治区认定为区内第一台套的技术装备，售价150万元，能拿多少奖补？", (19, 450000, "computed")),
+    ("我们在上海租了办公室帮本地企业招人才、孵化项目，今年第一次被市里正式认定了，类型是孵化类的。首次认定给多少？", (6, 2000000, "fixed")),
+])
+def test_things_named_by_what_they_are(engine, text, expected):
+    (reply,) = _talk(engine, text)
+    assert expected in amounts(reply)
+
+
+def test_a_city_level_lab_in_a_long_message_is_not_paid(engine):
+    (reply,) = _talk(engine, "我们是去年市科技局挂牌的市级重点实验室，研究人员40人，年研发经费1200万，依托单位是一家化工企业。"
+                             "这次新政策里，对市级的重点实验室一次性能给多少？")
+    assert not reply.covered and not reply.benefits

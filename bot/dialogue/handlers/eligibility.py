@@ -91,7 +91,10 @@ def _named_in_the_question(turn: Turn) -> list[str]:
     f = turn.frame
     if not _long(f.text):
         return []
-    spans = asking_spans(f.text)
+    spans = []
+    for s, e in asking_spans(f.text):  # from its lead-in on ("…（以上转自某某孵化器群） 请问：要是我们…")
+        lead = [m.start() for m in moves.finditer("question_lead", f.text[s:e])]
+        spans.append((s + lead[-1], e) if lead else (s, e))
     return [t for t in f.detected.triggers
             if any(s <= start < e for start, _end in f.detected.spans.get(t, []) for s, e in spans)]
 
@@ -260,8 +263,6 @@ def eligibility(turn: Turn, primary: int | None) -> Decision:
     notes += form.deduction_notes(reading, catalogue)
     shown = list(triggers)
     asked = _named_in_the_question(turn)
-    if asked and primary not in {e.article for t in asked for e in catalogue.entries_for_trigger(t)}:
-        asked = []  # the question's words and the answer's article disagree: no narrowing
     if not asked and _long(f.text):  # "…去年科研投入2800万…新成立了一个院士专家工作站…": an amount's words are no recognition
         asked = [t for t in triggers if not _only_figure_words(turn, t)]
     several = any(moves.is_move("asks_several", f.text[s:e]) for s, e in asking_spans(f.text))
