@@ -85,6 +85,7 @@ ENGINE_SETS = {
     "probe35": ("probe35_questions.jsonl", "probe35_scenarios.jsonl"),
     "probe36": ("probe36_questions.jsonl", "probe36_scenarios.jsonl"),
     "probe37": ("probe37_questions.jsonl", "probe37_scenarios.jsonl"),
+    "probe38": ("probe38_questions.jsonl", "probe38_scenarios.jsonl"),
 }
 # probe7-9 were written from the text alone by helpers who had not seen the code; untuned and
 # after fixing, measured 2026-12-03 (first citation / OOS precision / OOS recall / scenarios):
@@ -137,6 +138,9 @@ ENGINE_SETS = {
 # probe36 (long pasted messages, written meanwhile, run untouched on the probe37 fixes, 6cffdb3):
 # 0.737 / 1.0 / 1.0 / 14 of 16 (0) -> 0.895 / 1.0 / 1.0 / 16 of 16 (0) (p36q002 a school's self-chosen research
 # money for young teachers reads as Art. 25's young-talent project, not Art. 20; p36q008 抱团攻关 as Art. 9).
+# probe38 (long introductions asking one thing, run untouched on the probe36 fixes, 2b7f597):
+# 0.812 / 1.0 / 0.875 / 10 of 12 (1: a region's 300万 project allocation computed as Art. 10's national one)
+# -> 0.812 / 1.0 / 1.0 / 12 of 12 (0); its first-citation misses are retrieval near-misses on long text.
 ENGINE_FLOORS = {
     "questions": {"first_citation_accuracy": 0.99, "oos_precision": 0.97, "oos_recall": 0.97, "scenarios": 0.98},
     "probe": {"first_citation_accuracy": 0.98, "oos_precision": 0.95, "oos_recall": 0.95, "scenarios": 0.98},
@@ -169,6 +173,7 @@ ENGINE_FLOORS = {
     "probe35": {"first_citation_accuracy": 0.95, "oos_precision": 0.9, "oos_recall": 0.9, "scenarios": 0.92},
     "probe36": {"first_citation_accuracy": 0.86, "oos_precision": 0.9, "oos_recall": 0.9, "scenarios": 0.93},
     "probe37": {"first_citation_accuracy": 0.85, "oos_precision": 0.8, "oos_recall": 0.8, "scenarios": 0.83},
+    "probe38": {"first_citation_accuracy": 0.78, "oos_precision": 0.9, "oos_recall": 0.85, "scenarios": 0.91},
 }
 
 
@@ -208,14 +213,15 @@ def test_engine_meets_its_floors(engine, name):
 # 做了一个…专项咨询，这个另外算吗" after 科技顾问 is Art. 24's 其他专项服务, read as Art. 9's 专项), since then 20.
 # probe37 (26, untuned 15 on 511b23e): 25 (p37d10 t4: two projects' allocations as one summed benefit, where
 # nine other writers list each project; the engine lists each, their sum in the totals).
-# probe36 (16, untouched 8 on 6cffdb3): all pass.
+# probe36 (16, untouched 8 on 6cffdb3): all pass. probe38 (20, untouched 10 on 2b7f597): 16 (a what-if figure
+# then 去年实际的那个数; 要是两笔呢 wanting the sum; a rights question after a sale read as Art. 11; one more).
 DIALOGUE_FLOORS = {"probe_dialogues": 15, "probe7_dialogues": 23, "probe9_dialogues": 17, "probe11_dialogues": 18,
                    "probe12_dialogues": 18, "probe13_dialogues": 17, "probe14_dialogues": 18, "probe15_dialogues": 18,
                    "probe16_dialogues": 15, "probe17_dialogues": 14, "probe18_dialogues": 17, "probe19_dialogues": 17,
                    "probe20_dialogues": 22, "probe21_dialogues": 16, "probe22_dialogues": 16, "probe23_dialogues": 26,
                    "probe24_dialogues": 18, "probe25_dialogues": 25, "probe26_dialogues": 16, "probe27_dialogues": 26,
                    "probe31_dialogues": 25, "probe34_dialogues": 19, "probe35_dialogues": 19,
-                   "probe36_dialogues": 15, "probe37_dialogues": 24}
+                   "probe36_dialogues": 15, "probe37_dialogues": 24, "probe38_dialogues": 15}
 
 
 @pytest.mark.parametrize("folder", sorted(DIALOGUE_FLOORS))
