@@ -73,6 +73,7 @@ W_TERM = 1.5  # a policy term (terms.txt, alias keys)
 W_GENERIC = 0.5  # benefit/administrative words every article uses
 W_SUBWORD = 0.3  # sub-words of a long token
 W_ALIAS = 1.0  # policy wording added by an alias
+W_ASKED = 1.0  # extra ranking weight of a long message's asking sentences (retrieval.scope.asking_part)
 ALIAS_HITS_MAX = 2  # distinct variants of one alias counted as evidence (3 changes nothing more on the sets)
 W_TITLE = 0.5  # article title's share in the article's keyword score
 W_VECTOR = 1.0  # cosine weight against the normalized keyword score
@@ -157,6 +158,13 @@ class Retriever:
         text = self.lexicon.correct(prepare(query or ""))
         masked, foreign = scope.blank_out_of_scope(self.lexicon, text, self.index.tokenizer.cuts(text))
         weights, evidence_weights, words = self._query_weights(masked)
+        asked_text = scope.asking_part(masked)
+        if asked_text is not masked and W_ASKED:
+            # a long message: the words of the sentences that ask weigh more in the ranking than the
+            # background's ("…去年科研投入2800万…。想问新成立的站能给多少补助？")
+            asked_weights, _, _ = self._query_weights(asked_text)
+            for i, w in asked_weights.items():
+                weights[i] = weights.get(i, 0.0) + W_ASKED * w
         unit_kw = self._bm25(weights)
         unit_ev = self._bm25(evidence_weights)
         self._weigh_situations(words, unit_kw, unit_ev)

@@ -360,3 +360,10 @@ def test_a_city_level_lab_in_a_long_message_is_not_paid(engine):
     (reply,) = _talk(engine, "我们是去年市科技局挂牌的市级重点实验室，研究人员40人，年研发经费1200万，依托单位是一家化工企业。"
                              "这次新政策里，对市级的重点实验室一次性能给多少？")
     assert not reply.covered and not reply.benefits
+
+
+def test_the_thing_a_long_messages_question_names_leads(engine):
+    (reply,) = _talk(engine, "以下是我们的项目简介：本项目由海外归国团队领衔，负责人为国际知名储能专家，拟全职来鄂尔多斯工作，带着固态电池"
+                             "重大成果落地转化，计划建设中试线和实证平台，前期已与高新区管委会对接过两轮，团队核心成员12人，预计三年内实现"
+                             "量产。请问对这种顶尖人才，市里在实验室、中试平台建设上能给多大支持？")
+    assert reply.citations[0].article == 24

@@ -81,6 +81,11 @@ def _only_figure_words(turn: Turn, trigger: str) -> bool:
     return said_as_figure(turn.frame.detected.spans.get(trigger, []), turn.frame.text, turn.catalogue)
 
 
+def _asks_several(text: str) -> bool:
+    """The asking sentences ask about several things or compare (这两个, 分别, 哪些, 一样)."""
+    return any(moves.is_move("asks_several", text[s:e]) for s, e in asking_spans(text))
+
+
 def _long(text: str) -> bool:
     """A long message whose asking sentences are only some of its sentences (retrieval.scope)."""
     return asking_spans(text) != [(0, len(text))]
@@ -123,7 +128,11 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     top = f.top_article
     states_facts = _states_facts(turn)
     if (applied := _applied_for(turn)) is not None:
-        return applied  # "研发投入1.1亿…想申报市里的科技重大专项，一个项目最多能支持多少": what they apply for
+        return applied
+    named_asked = [] if _asks_several(f.text) else _named_in_the_question(turn)
+    if named_asked and top not in {e.article for t in named_asked for e in turn.catalogue.entries_for_trigger(t)}:
+        # "…。请问对这种顶尖人才，市里在实验室、中试平台建设上能给多大支持？": the thing the question names
+        return turn.catalogue.entries_for_trigger(named_asked[0])[0].article  # "研发投入1.1亿…想申报市里的科技重大专项，一个项目最多能支持多少": what they apply for
     if len(set(articles)) > 1 and (period := _period_asked(f.text)):
         timed = [a for a in articles if any(e.period == period for e in turn.catalogue.entries_for_article(a)
                                              for t in f.detected.triggers if e in turn.catalogue.entries_for_trigger(t))]
@@ -265,8 +274,7 @@ def eligibility(turn: Turn, primary: int | None) -> Decision:
     asked = _named_in_the_question(turn)
     if not asked and _long(f.text):  # "…去年科研投入2800万…新成立了一个院士专家工作站…": an amount's words are no recognition
         asked = [t for t in triggers if not _only_figure_words(turn, t)]
-    several = any(moves.is_move("asks_several", f.text[s:e]) for s, e in asking_spans(f.text))
-    if asked and len(asked) < len(triggers) and not f.has("total") and not several:
+    if asked and len(asked) < len(triggers) and not f.has("total") and not _asks_several(f.text):
         # "…前年就已经是国家高新技术企业了。今年我们主导起草的一项标准…，市里奖多少？": the background's
         # recognitions are told facts (kept for a later total), the answer is about what is asked
         shown = asked
