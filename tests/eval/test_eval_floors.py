@@ -136,7 +136,7 @@ ENGINE_SETS = {
 # probe37 (dialogues-first, written while the probe34/35 fixes were made, run untouched on them, 511b23e):
 # 0.833 / 1.0 / 1.0 / 6 of 6 (0) -> 1.0 / 1.0 / 1.0 / 6 of 6 (0).
 # probe36 (long pasted messages, written meanwhile, run untouched on the probe37 fixes, 6cffdb3):
-# 0.737 / 1.0 / 1.0 / 14 of 16 (0) -> 0.895 / 1.0 / 1.0 / 16 of 16 (0) (p36q002 a school's self-chosen research
+# 0.737 / 1.0 / 1.0 / 14 of 16 (0) -> 0.947 / 1.0 / 1.0 / 16 of 16 (0) (p36q002 a school's self-chosen research
 # money for young teachers reads as Art. 25's young-talent project, not Art. 20).
 # probe38 (long introductions asking one thing, run untouched on the probe36 fixes, 2b7f597):
 # 0.812 / 1.0 / 0.875 / 10 of 12 (1: a region's 300万 project allocation computed as Art. 10's national one)
