@@ -15,6 +15,7 @@ from bot.dialogue.nlu import figures as fig
 from bot.dialogue.nlu.moves import ELLIPTICAL_KINDS
 from bot.dialogue.state import SessionState
 from calculators.textnorm import normalize
+from retrieval.scope import asking_spans
 
 # Moves read from the lexicon for every message (corpus/lexicon.yaml class names).
 MOVES = ("greeting", "thanks", "help", "reset", "check", "articles_list", "exit", "skip", "done", "yes", "no",
@@ -23,6 +24,7 @@ MOVES = ("greeting", "thanks", "help", "reset", "check", "articles_list", "exit"
 # gets (exactly this value: search.py's threshold), so "能拿多少钱" names none.
 TOPIC_CONFIDENCE = 0.5
 ELLIPTICAL = frozenset(ELLIPTICAL_KINDS)
+AMOUNT_AFTER_WORDS = 8  # characters between an amount's words and the amount (年研发经费1200万)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,40 @@ class Frame:
     def top_article(self) -> int | None:
         result = self.search
         return result.articles[0].article if result.in_scope and result.articles else None
+
+    @cached_property
+    def question_spans(self) -> tuple[tuple[int, int], ...]:
+        """Where a long message asks: its asking sentences (retrieval.scope.asking_spans), each from
+        its lead-in on ("…（以上转自某某孵化器群） 请问：要是我们…"); empty for a short message, whose
+        whole text is the question."""
+        spans = asking_spans(self.text)
+        if spans == [(0, len(self.text))]:
+            return ()
+        out = []
+        for start, end in spans:
+            lead = [m.start() for m in moves.finditer("question_lead", self.text[start:end])]
+            out.append((start + lead[-1], end) if lead else (start, end))
+        return tuple(out)
+
+    @property
+    def long(self) -> bool:
+        """Context plus a question: only some of its sentences ask."""
+        return bool(self.question_spans)
+
+    def in_the_question(self, trigger: str) -> bool:
+        """Whether a long message names this recognition where it asks."""
+        return any(s <= start < e for start, _end in self.detected.spans.get(trigger, []) for s, e in self.question_spans)
+
+    @cached_property
+    def said_as_amounts(self) -> frozenset[str]:
+        """Recognitions seen only in the words of an amount told right after them ("年研发经费1200万",
+        "科研投入2800万" names a figure, not the enterprise R&D recognition)."""
+        catalogue = self._knowledge.catalogue
+        starts = [fm.mention.start for fm in self.figures.mentions]
+        return frozenset(
+            t for t in self.detected.triggers
+            if recognitions.said_as_figure(self.detected.spans.get(t, []), self.text, catalogue)
+            and any(0 <= a - e <= AMOUNT_AFTER_WORDS for _s, e in self.detected.spans.get(t, []) for a in starts))
 
     def is_question(self) -> bool:
         return self.pressed is None and self.has("question")

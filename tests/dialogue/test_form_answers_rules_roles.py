@@ -559,8 +559,13 @@ def test_a_range_is_asked_again_and_the_bare_amount_answers_it(engine):
 @pytest.mark.parametrize("text, article, amount", [
     ("我们正在申报自治区专业化技术研发与中试公共服务平台，如果认定下来市里给多少", 27, 1000000),
     ("准备申报院士专家工作站，万一批下来能拿多少", 24, 1000000),
+    # approved just now (刚拿到批复, 上周刚拿到…文件): also the newly approved item
+    ("我们研究院牵头建的中试基地刚拿到自治区的批复，市里奖多少", 13, 1000000),
+    ("我们在旗里建了个做放大试验的科研中试基地，刚被自治区批了，一次性给多少", 13, 1000000),
+    ("公司和院士团队谈好了设专家工作站，上周刚拿到市里批准成立的文件，能拿多少钱", 24, 1000000),
+    ("我们的院士专家工作站上个月收到了批复，市里给多少", 24, 1000000),
 ])
-def test_a_pending_application_asks_about_the_new_approval(engine, text, article, amount):
+def test_a_pending_or_just_received_approval_is_the_new_approval(engine, text, article, amount):
     (reply,) = _talk(engine, text)
     assert (article, amount, "fixed") in amounts(reply)
 

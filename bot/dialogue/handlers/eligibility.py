@@ -12,7 +12,6 @@ from bot.dialogue.handlers.scope import articles_named, asks_support, out_of_sco
 from bot.dialogue.nlu import moves
 from bot.dialogue.nlu.figures import OTHER_ROLE
 from bot.dialogue.nlu.moves import CJK
-from bot.dialogue.nlu.recognitions import only_figure_words, said_as_figure
 from bot.dialogue.report import citation, report
 from bot.dialogue.state import (
     AddTriggers,
@@ -31,7 +30,6 @@ from bot.dialogue.state import (
 )
 from bot.dialogue.turn import Decision, Turn
 from calculators.format import format_yuan
-from retrieval.scope import asking_spans
 
 # --- eligibility -----------------------------------------------------------------------------------
 
@@ -76,44 +74,25 @@ def _applied_for(turn: Turn) -> int | None:
     return None
 
 
-def _only_figure_words(turn: Turn, trigger: str) -> bool:
-    """Whether the recognition is seen only inside an amount's words (研发投入2800万)."""
-    return said_as_figure(turn.frame.detected.spans.get(trigger, []), turn.frame.text, turn.catalogue)
+def _question_parts(f) -> list[str]:
+    return [f.text[s:e] for s, e in f.question_spans]
 
 
-def _asks_several(text: str) -> bool:
-    """The asking sentences ask about several things or compare (这两个, 分别, 哪些, 一样)."""
-    return any(moves.is_move("asks_several", text[s:e]) for s, e in asking_spans(text))
+def _asks_several(f) -> bool:
+    """A long message's question asks about several things or compares (这两个, 分别, 哪些, 一样)."""
+    return any(moves.is_move("asks_several", part) for part in _question_parts(f))
 
 
-def _long(text: str) -> bool:
-    """A long message whose asking sentences are only some of its sentences (retrieval.scope)."""
-    return asking_spans(text) != [(0, len(text))]
+def _named_in_the_question(f) -> list[str]:
+    """The recognitions a long message names where it asks; none for a short one."""
+    return [t for t in f.detected.triggers if f.in_the_question(t)]
 
 
-def _named_in_the_question(turn: Turn) -> list[str]:
-    """The recognitions a long message names in the sentences that ask; none for a short one."""
-    f = turn.frame
-    if not _long(f.text):
-        return []
-    spans = []
-    for s, e in asking_spans(f.text):  # from its lead-in on ("…（以上转自某某孵化器群） 请问：要是我们…")
-        lead = [m.start() for m in moves.finditer("question_lead", f.text[s:e])]
-        spans.append((s + lead[-1], e) if lead else (s, e))
-    return [t for t in f.detected.triggers
-            if any(s <= start < e for start, _end in f.detected.spans.get(t, []) for s, e in spans)]
-
-
-def _named_where_asked(turn: Turn) -> bool:
-    """Whether a recognition is named in the sentences of a long message that ask (all of a short one),
-    or by more than an amount's words (研发投入大概2亿 names a figure; 通过了高企认定 a recognition the
-    question then refers to as 这个)."""
-    f = turn.frame
-    if not only_figure_words(f.detected, f.text, turn.catalogue, list(turn.catalogue.figures)):
-        return True
-    spans = asking_spans(f.text)
-    return any(s <= start < e for t in f.detected.triggers for start, _end in f.detected.spans.get(t, [])
-               for s, e in spans)
+def _background_only(f) -> bool:
+    """A long message whose recognitions are all amounts' words said outside its question ("每年研发投入
+    大概2亿…。…科研攻关，单个项目最多能给多少？"); a recognition named as such (通过了高企认定), which the
+    question may then call 这个, is not."""
+    return f.long and set(f.detected.triggers) <= f.said_as_amounts and not _named_in_the_question(f)
 
 
 def _period_asked(text: str) -> str | None:
@@ -128,11 +107,11 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     top = f.top_article
     states_facts = _states_facts(turn)
     if (applied := _applied_for(turn)) is not None:
-        return applied
-    named_asked = [] if _asks_several(f.text) else _named_in_the_question(turn)
+        return applied  # "研发投入1.1亿…想申报市里的科技重大专项，一个项目最多能支持多少": what they apply for
+    named_asked = [] if _asks_several(f) else _named_in_the_question(f)
     if named_asked and top not in {e.article for t in named_asked for e in turn.catalogue.entries_for_trigger(t)}:
         # "…。请问对这种顶尖人才，市里在实验室、中试平台建设上能给多大支持？": the thing the question names
-        return turn.catalogue.entries_for_trigger(named_asked[0])[0].article  # "研发投入1.1亿…想申报市里的科技重大专项，一个项目最多能支持多少": what they apply for
+        return turn.catalogue.entries_for_trigger(named_asked[0])[0].article
     if len(set(articles)) > 1 and (period := _period_asked(f.text)):
         timed = [a for a in articles if any(e.period == period for e in turn.catalogue.entries_for_article(a)
                                              for t in f.detected.triggers if e in turn.catalogue.entries_for_trigger(t))]
@@ -149,10 +128,10 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     if top is not None and top not in articles and not moves.is_move("money_asked", f.text) and moves.is_move(
             "asks_how_managed", f.text):
         return "policy"  # "市属的新型研发机构，经费到底是怎么管的": Art. 23's rule, not Art. 17's money
-    if top is not None and top not in articles and _long(f.text) and not _named_in_the_question(turn) and not any(
-            moves.is_move("money_asked", f.text[s:e]) or asks_support(f.text[s:e]) for s, e in asking_spans(f.text)):
+    if top is not None and top not in articles and f.long and not _named_in_the_question(f) and not any(
+            moves.is_move("money_asked", part) or asks_support(part) for part in _question_parts(f)):
         return "policy"  # "…愿意出300万买断…。能不能把专利的所有权直接给我们团队？": a rights question after the facts
-    if top is not None and top not in articles and not _named_where_asked(turn):
+    if top is not None and top not in articles and _background_only(f):
         return "policy"  # "…每年研发投入大概2亿…。…科研攻关，单个项目最多能给多少？": background, not the question
     if top is not None and (moves.is_move("money_asked", f.text) or moves.is_move("asks_which_policy", f.text)) \
             and _close_to_top(turn, articles):
@@ -271,16 +250,16 @@ def eligibility(turn: Turn, primary: int | None) -> Decision:
                          roles=[f.text[fm.cue[0]:fm.cue[1]] for fm in others if fm.cue]))
     notes += form.deduction_notes(reading, catalogue)
     shown = list(triggers)
-    asked = _named_in_the_question(turn)
-    if not asked and _long(f.text):  # "…去年科研投入2800万…新成立了一个院士专家工作站…": an amount's words are no recognition
-        asked = [t for t in triggers if not _only_figure_words(turn, t)]
-    if asked and len(asked) < len(triggers) and not f.has("total") and not _asks_several(f.text):
+    asked = _named_in_the_question(f)
+    if not asked and f.long:  # "…去年科研投入2800万…新成立了一个院士专家工作站…": an amount's words are no recognition
+        asked = [t for t in triggers if t not in f.said_as_amounts]
+    if asked and len(asked) < len(triggers) and not f.has("total") and not _asks_several(f):
         # "…前年就已经是国家高新技术企业了。今年我们主导起草的一项标准…，市里奖多少？": the background's
         # recognitions are told facts (kept for a later total), the answer is about what is asked
         shown = asked
     if switched:
         notes.insert(0, say("other_org"))
-    elif f.has("total") or f.has("adding") and not _long(f.text):  # "我们同时也是国家高新技术企业，加起来一共多少"
+    elif f.has("total") or f.has("adding") and not f.long:  # "我们同时也是国家高新技术企业，加起来一共多少"
         shown = list(dict.fromkeys([*state.triggers, *triggers]))
     if f.detected.ambiguous and not question:
         obj, family = next(iter(f.detected.ambiguous.items()))

@@ -10,7 +10,7 @@ from bot.dialogue.handlers.answers import RULES_ARTICLE, article_answer
 from bot.dialogue.nlu import moves
 from bot.dialogue.nlu.moves import CJK
 from bot.dialogue.nlu.recognitions import Unpaid
-from bot.dialogue.report import report
+from bot.dialogue.report import citation, report
 from bot.dialogue.state import SetCounts, SetTopic, Topic, apply
 from bot.dialogue.turn import Decision, Turn
 from calculators.format import BASIS_PREFIX, PERIOD_LABELS, format_yuan
@@ -23,6 +23,8 @@ from calculators.textnorm import normalize
 FOLLOW_UP_MAX = ELLIPTICAL_MAX
 # a question this short that uses the words of the topic's own items is about the topic
 FOLLOW_UP_WORDS_MAX = 16
+# a follow-up telling an amount may say whose it is ("不对，后来企业又追加了，总共45万，都是企业出的钱")
+AMOUNT_FOLLOW_UP_MAX = 32
 FOLLOW_UP_SHARED = 3  # characters a follow-up shares with the topic's item names ("运行补贴")
 
 
@@ -112,7 +114,7 @@ def _amount_for_a_rule_topic(turn: Turn) -> bool:
     entries = turn.catalogue.entries_for_article(topic.article) if topic.article else []
     return (bool(topic.article) and all(_cap_only(e) for e in entries) and not f.names_something
             and not f.figures.values and any(fm.value for fm in f.figures.unassigned)
-            and len(f.text) <= FOLLOW_UP_WORDS_MAX * 2)
+            and len(f.text) <= AMOUNT_FOLLOW_UP_MAX)
 
 
 def _topic_items(turn: Turn) -> list[str]:
@@ -196,7 +198,7 @@ def topic_follow_up(turn: Turn) -> Decision:
     decision = article_answer(turn, topic.article)
     if _amount_for_a_rule_topic(turn):
         if found := _threshold(turn, topic.article):
-            return Decision(_threshold_first(decision.facts, *found), decision.events)
+            return Decision(_threshold_first(turn, decision.facts, *found), decision.events)
         # the text gives a cap and no rate or tiers: the amounts told compute nothing more, said so
         leads = tuple(say("aspect_why_up_to", item=e.item, amount=format_yuan(e.rule.cap_yuan), formula="")
                       for e in catalogue.entries_for_article(topic.article))
@@ -218,12 +220,11 @@ def _threshold(turn: Turn, article: int):
     return None
 
 
-def _threshold_first(facts, clause, lead):
+def _threshold_first(turn: Turn, facts, clause, lead):
     """The answer with the threshold's clause quoted first and the comparison leading."""
-    cited = [c for c in facts.citations if c.clause == clause.id]
+    cited = [c for c in facts.citations if c.clause == clause.id] or [
+        citation(turn.knowledge, facts.answer.article, clause.id, clause.text)]
     others = [c for c in facts.citations if c.clause != clause.id]
-    if not cited:
-        cited = [c.model_copy(update={"clause": clause.id, "quote": clause.text}) for c in facts.citations[:1]]
     answer = facts.answer.model_copy(update={"clauses": (clause.id, *(c for c in facts.answer.clauses if c != clause.id))})
     return facts.model_copy(update={"lead": (lead, *facts.lead), "citations": (*cited, *others), "answer": answer})
 

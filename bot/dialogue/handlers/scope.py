@@ -10,7 +10,6 @@ from bot.dialogue.handlers.answers import (
 from bot.dialogue.nlu import moves
 from bot.dialogue.nlu.levels import LEVELS as LEVEL_ORDER
 from bot.dialogue.nlu.levels import negated_before
-from bot.dialogue.nlu.recognitions import said_as_figure
 from bot.dialogue.report import citation, first_clause_citation
 from bot.dialogue.state import SetTopic, Topic
 from bot.dialogue.turn import Decision, Turn
@@ -62,19 +61,13 @@ def out_of_scope(turn: Turn, related=(), place=None) -> Decision:
     return Decision(facts, (SetTopic(Topic(article=related[0], triggers=named)),) if named and related else ())
 
 
-FIGURE_WORDS_GAP = 8  # characters between an amount's words and the amount (年研发经费1200万)
-
-
 def names_unpaid_level(turn: Turn) -> bool:
     """"我们是市级众创空间，有没有奖补", "国家级的科技领军企业能拿吗": the only things named are named at
     a level the policy does not pay them at. Not covered; the article and the levels it pays are
     named, so no amount of another level is shown as if it applied."""
     detected = turn.frame.detected
     # a recognition seen only in an amount's words (年研发经费1200万) is background, not a thing named
-    amounts = [fm.mention.start for fm in turn.frame.figures.mentions]
-    named = [t for t in detected.triggers
-             if not (said_as_figure(detected.spans.get(t, []), turn.frame.text, turn.catalogue)
-                     and any(0 <= a - e <= FIGURE_WORDS_GAP for _s, e in detected.spans.get(t, []) for a in amounts))]
+    named = [t for t in detected.triggers if t not in turn.frame.said_as_amounts]
     return bool(detected.unpaid) and not named and not detected.ambiguous
 
 

@@ -382,7 +382,7 @@ def drop_other_orgs_figures(detected: Detected, text: str, catalogue: Catalogue,
     """"我是某旗科技局的…全社会研发投入12亿": a recognition seen only in a figure's words, of a kind
     the asker (said in the same message), a banner government, cannot receive, is that
     figure said about others (the recognition's own figures excepted: 旗里…投了300万)."""
-    if org_type not in NEVER_A_COMPANY:
+    if org_type not in GOVERNMENT_ASKERS:
         return
     for tid in list(detected.all_ids()):
         others = [k for k in catalogue.figures if k not in catalogue.figures_for([tid])]
@@ -391,8 +391,9 @@ def drop_other_orgs_figures(detected: Detected, text: str, catalogue: Catalogue,
             detected.drop(tid)
 
 
-# only a banner: a school or an institute named in passing (从外地一家研究所引进) is not the asker
-NEVER_A_COMPANY = ("banner",)
+# askers that speak of a whole area's figures (全社会研发投入): a banner government. Not schools or
+# institutes: org_type_of also finds one named in passing (从外地一家研究所引进), who is not the asker
+GOVERNMENT_ASKERS = ("banner",)
 
 
 def drop_figure_mentions(detected: Detected, text: str, catalogue: Catalogue, told_figures=()) -> None:
