@@ -54,8 +54,10 @@ class Expansion:
 
 
 def _across_words(cuts: frozenset[int] | None, start: int, end: int) -> bool:
-    """The span starts inside one word and ends inside another (no cut at either edge, one within)."""
-    return bool(cuts) and start not in cuts and end not in cuts and any(start < c < end for c in cuts)
+    """The span reaches across a cut into a word it ends inside (水电 in 抽水|电站, 用电 in
+    矿|用|电动轮). A compound ending with it is still that thing (电费 in 水电|费: words are
+    head-final), and so is a word that contains it (电费补贴: no cut within)."""
+    return bool(cuts) and end not in cuts and any(start < c < end for c in cuts)
 
 
 def _find_all(text: str, part: str) -> list[int]:

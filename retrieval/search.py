@@ -115,6 +115,9 @@ class SearchResult:
     # government's own programme; `place` is the name as written in the prepared question)
     reason: str | None = None
     place: str | None = None
+    # a long message: the article its asking sentences' own specific words point to (evidence at
+    # least EVIDENCE_MIN, generic benefit words left out), None when they name no topic of their own
+    asked_article: int | None = None
 
 
 class Retriever:
@@ -159,12 +162,16 @@ class Retriever:
         masked, foreign = scope.blank_out_of_scope(self.lexicon, text, self.index.tokenizer.cuts(text))
         weights, evidence_weights, words = self._query_weights(masked)
         asked_text = scope.asking_part(masked)
-        if asked_text is not masked and W_ASKED:
+        asked_article = None
+        if asked_text is not masked:
             # a long message: the words of the sentences that ask weigh more in the ranking than the
             # background's ("…去年科研投入2800万…。想问新成立的站能给多少补助？")
-            asked_weights, _, _ = self._query_weights(asked_text)
+            asked_weights, asked_evidence, _ = self._query_weights(asked_text)
             for i, w in asked_weights.items():
                 weights[i] = weights.get(i, 0.0) + W_ASKED * w
+            asked_scores = self._articles(self._bm25(asked_evidence), title_weight=0)
+            if float(asked_scores.max()) >= EVIDENCE_MIN:
+                asked_article = int(asked_scores.argmax())
         unit_kw = self._bm25(weights)
         unit_ev = self._bm25(evidence_weights)
         self._weigh_situations(words, unit_kw, unit_ev)
@@ -220,7 +227,8 @@ class Retriever:
             for a in order
         )
         return SearchResult(
-            query=query, articles=hits, in_scope=in_scope, confidence=confidence, reason=reason, place=place
+            query=query, articles=hits, in_scope=in_scope, confidence=confidence, reason=reason, place=place,
+            asked_article=asked_article,
         )
 
     # -- pieces ----------------------------------------------------------------------------

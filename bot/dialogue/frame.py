@@ -45,6 +45,9 @@ class Frame:
     # other items of the topic's things the message picks out when read after the topic's name
     # ("研发类的呢" after 孵化类飞地 -> 研发类飞地); empty when it names something itself
     topic_variants: tuple[str, ...] = ()
+    # of those, the ones the message's own words pick out, not the thing's name alone ("三年期满考核
+    # 优秀还能再拿吗" -> 研发类飞地考核优秀; "院士过来要住…" names no item of the 工作站)
+    topic_variants_said: tuple[str, ...] = ()
     _knowledge: object = None
 
     def has(self, move: str) -> bool:
@@ -93,6 +96,12 @@ class Frame:
             lead = [m.start() for m in moves.finditer("question_lead", self.text[start:end])]
             out.append((start + lead[-1], end) if lead else (start, end))
         return tuple(out)
+
+    @property
+    def asked_article(self) -> int | None:
+        """A long message: the article its question's own specific words point to (None when the
+        question names no topic of its own: "我们能拿到哪些奖励？")."""
+        return self.search.asked_article if self.long else None
 
     @property
     def long(self) -> bool:
@@ -188,17 +197,30 @@ def _level_of_the_topic(text: str, found: set[str], detected, state: SessionStat
             detected.triggers.append(at_level[0])
 
 
-def _topic_variants(text: str, state: SessionState, catalogue) -> tuple[str, ...]:
+def _topic_variants(text: str, state: SessionState, catalogue) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Other items of the things talked about (the topic's recognitions, or, after an answer on
+    the rules, the recognitions told: "…研发类飞地…" … "那孵化类考核优秀再奖多少"), and those of
+    them read from the message's own words (see Frame.topic_variants_said)."""
     topic = state.topic
-    if topic is None or not topic.triggers:
-        return ()
+    about = topic.triggers if topic is not None and topic.triggers else state.triggers
     found: list[str] = []
-    for tid in topic.triggers:
+    said: set[str] = set()
+    for tid in about:
+        # read as said of the thing ("人才科创飞地，那孵化类考核优秀…"); only when that names no item,
+        # of the item told, whose own words carry its kind ("首次认定研发类飞地，三年期满考核优秀…")
         trigger = catalogue.triggers[tid]
-        read = recognitions.detect_triggers(f"{trigger.label}，{text}", catalogue)
-        found += [x for x in read.triggers if x not in topic.triggers and x not in found
-                  and catalogue.triggers[x].object == trigger.object]
-    return tuple(found)
+        for lead in (trigger.object, trigger.label):
+            read = recognitions.detect_triggers(f"{lead}，{text}", catalogue)
+            same = [x for x in read.triggers if x not in about and x not in found
+                    and catalogue.triggers[x].object == trigger.object]
+            reaching = [x for x in same if any(end > len(lead) + 1 for _s, end in read.spans.get(x, []))]
+            said.update(reaching)
+            if lead == trigger.object:  # the thing's bare name alone is no item of it
+                same = reaching
+            if same:
+                found += same
+                break
+    return tuple(found), tuple(x for x in found if x in said)
 
 
 def _told_amounts(state: SessionState) -> dict[str, int]:
@@ -226,6 +248,7 @@ def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None 
     _items_by_mention(reading, detected, catalogue)
     _drop_unpaid_amounts(text, reading, detected, catalogue)
     _level_of_the_topic(text, found, detected, state, catalogue)
+    variants, variants_said = ((), ()) if not text or detected.all_ids() else _topic_variants(text, state, catalogue)
     return Frame(
         raw=raw or "",
         text=text,
@@ -240,6 +263,7 @@ def understand(raw: str, state: SessionState, knowledge, *, pressed: str | None 
         level=levels.level_of(text) if text else None,
         corrected_level=levels.corrected_level(text) if text else None,
         denied_conditions=conditions.denied_conditions(text, catalogue) if text else frozenset(),
-        topic_variants=() if not text or detected.all_ids() else _topic_variants(text, state, catalogue),
+        topic_variants=variants,
+        topic_variants_said=variants_said,
         _knowledge=knowledge,
     )

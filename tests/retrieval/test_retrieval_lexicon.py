@@ -59,6 +59,9 @@ def test_a_foreign_benefit_across_two_words_is_not_that_benefit():
     assert LEX.foreign_benefit_spans(text)  # characters alone
     assert LEX.foreign_benefit_spans(text, frozenset({0, 2, 4, 6})) == ()
     assert LEX.foreign_benefit_spans(prepare("水电费有补贴吗"), frozenset({0, 3, 4, 6, 7})) != ()  # a word's start
+    assert (1, 3) in LEX.foreign_benefit_spans(prepare("水电费有补贴吗"), frozenset({0, 2, 3, 4, 6, 7}))  # 水电|费 is 电费
+    # a start on a cut is not enough: 矿|用|电动|车 has 用电 from a word's start into the next word
+    assert LEX.foreign_benefit_spans(prepare("矿用电动车用电有补贴吗"), frozenset({0, 1, 2, 4, 5})) == ((5, 7), (8, 10))
 
 
 def test_using_electricity_is_not_a_benefit_without_one():

@@ -11,6 +11,10 @@ from bot.dialogue.state import SetTopic, Topic, apply
 from bot.dialogue.turn import Decision, Turn
 
 RELATED_SHARE = 0.85
+# a recognised thing left unnamed: a hit this close to the top (score share, among the first
+# RECOGNISED_HITS) with an item at the level said leads (p40q006 0.72, p34q004 0.55)
+RECOGNISED_SHARE = 0.5
+RECOGNISED_HITS = 3
 ANSWER_CLAUSES = 2  # clauses quoted for a policy answer
 RULES_ARTICLE = 30  # 施行、有效期、就高从优不重复、废止
 # The rule questions and the article that states each rule: asked with a money thing named, the
@@ -61,9 +65,27 @@ def in_scope(turn: Turn) -> bool:
     return turn.frame.top_article is not None
 
 
+def _answering_hit(turn: Turn):
+    """The search's top article; but a thing said to be recognised at a level without its name
+    ("专门给刚创业的小团队提供工位、辅导和融资对接，今年被科技部认定成国家级的了") is one the policy
+    recognises at that level: a close hit with such an item leads over a top without one."""
+    f, catalogue = turn.frame, turn.catalogue
+    hits = f.search.articles
+    if not f.level or f.named or not moves.is_move("recognised_at_level", f.text):
+        return hits[0]
+
+    def recognises(article: int) -> bool:
+        return any(e.level == f.level for e in catalogue.entries_for_article(article))
+
+    if recognises(hits[0].article):
+        return hits[0]
+    return next((h for h in hits[1:RECOGNISED_HITS] if h.score >= RECOGNISED_SHARE * hits[0].score
+                 and recognises(h.article)), hits[0])
+
+
 def policy_answer(turn: Turn) -> Decision:
     f, policy, catalogue = turn.frame, turn.policy, turn.catalogue
-    top = f.search.articles[0]
+    top = _answering_hit(turn)
     article = policy.article(top.article)
     clause_ids = tuple(c.clause_id for c in top.clauses[:ANSWER_CLAUSES]) or (article.clauses[0].id,)
     items = catalogue.entries_for_article(article.number)
@@ -71,10 +93,11 @@ def policy_answer(turn: Turn) -> Decision:
     if money and (single := _single_item(turn, clause_ids[0])) is not None:
         return _item_report(turn, single, article.number)
     rules = article.number == RULES_ARTICLE or bool({"ask.validity", "ask.overlap", "ask.old_policy"} & f.kinds)
-    related = tuple(h.article for h in f.search.articles[1:3] if h.score >= RELATED_SHARE * top.score and h.clauses)
+    others = [h for h in f.search.articles[:3] if h.article != top.article][:2]
+    related = tuple(h.article for h in others if h.score >= RELATED_SHARE * top.score and h.clauses)
     citations = [citation(turn.knowledge, article.number, cid, policy.clause(cid).text) for cid in clause_ids]
     citations += [citation(turn.knowledge, h.article, h.clauses[0].clause_id, policy.clause(h.clauses[0].clause_id).text)
-                  for h in f.search.articles[1:3] if h.article in related]
+                  for h in others if h.article in related]
     facts = Facts(
         intent="policy", covered=True,
         answer=PolicyAnswer(article=article.number, clauses=clause_ids,

@@ -48,6 +48,7 @@ def names_recognitions(turn: Turn) -> bool:
 # the recognition named is the firmer signal.
 NAMED_NEAR_TOP = 0.8
 APPLY_WINDOW = 12  # "想申报市里的科技重大专项": the thing stands this close after the wish
+SEVERAL_NOUN_GAP = 1  # "这些国家标准": a several-word this close before a recognition's words qualifies it
 
 
 def _close_to_top(turn: Turn, articles: list[int]) -> bool:
@@ -79,8 +80,15 @@ def _question_parts(f) -> list[str]:
 
 
 def _asks_several(f) -> bool:
-    """A long message's question asks about several things or compares (这两个, 分别, 哪些, 一样)."""
-    return any(moves.is_move("asks_several", part) for part in _question_parts(f))
+    """A long message's question asks about several things or compares (这两个, 分别, 哪些, 一样);
+    "这些标准" right before the recognition it names asks about that one thing."""
+    named = [span for spans in f.detected.spans.values() for span in spans]
+
+    def qualifies_a_recognition(at: int, end: int) -> bool:
+        return any(start <= at < stop or end <= start <= end + SEVERAL_NOUN_GAP for start, stop in named)
+
+    return any(not qualifies_a_recognition(s + m.start(), s + m.end())
+               for s, e in f.question_spans for m in moves.finditer("asks_several", f.text[s:e]))
 
 
 def _named_in_the_question(f) -> list[str]:
@@ -128,6 +136,12 @@ def eligibility_primary(turn: Turn) -> int | None | str:
     if top is not None and top not in articles and not moves.is_move("money_asked", f.text) and moves.is_move(
             "asks_how_managed", f.text):
         return "policy"  # "市属的新型研发机构，经费到底是怎么管的": Art. 23's rule, not Art. 17's money
+    if top is not None and top not in articles and f.asked_article == top and not any(
+            f.in_the_question(seen) for seen in f.detected.spans):
+        # "…前年就拿到了高企证书，厂里也有自治区认定的企业技术中心。…企业参与编写这类技术规范，市里有没有
+        # 奖励？": the recognitions are background; the question names a topic of its own (not a told
+        # thing's input: "…新型研发机构…。市里按研发投入能给多少？")
+        return "policy"
     if top is not None and top not in articles and f.long and not _named_in_the_question(f) and not any(
             moves.is_move("money_asked", part) or asks_support(part) for part in _question_parts(f)):
         return "policy"  # "…愿意出300万买断…。能不能把专利的所有权直接给我们团队？": a rights question after the facts

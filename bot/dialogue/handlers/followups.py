@@ -84,8 +84,12 @@ def is_variant_follow_up(turn: Turn) -> bool:
     """"研发类的呢", "要是期满考核优秀呢": names only what tells one item of the topic's thing from
     another."""
     f = turn.frame
-    return (not f.named and f.article_ref is None and (f.has("follow_up") or len(f.text) <= FOLLOW_UP_MAX)
-            and bool(f.topic_variants))
+    topic = turn.state.topic
+    # longer, it is still one when it asks and finds no topic of its own ("三年期满考核优秀还能再拿吗")
+    own_topic = f.names_a_topic and (topic is None or f.top_article != topic.article)
+    return (not f.named and f.article_ref is None and bool(f.topic_variants)
+            and (f.has("follow_up") or len(f.text) <= FOLLOW_UP_MAX
+                 or f.is_question() and not own_topic and bool(f.topic_variants_said)))
 
 
 def variant_follow_up(turn: Turn) -> Decision:

@@ -187,15 +187,19 @@ def _nearest_cue(text, spans, mention, mentions, wanted, catalogue, *, exclude: 
 
 def each_count(text: str) -> int | None:
     """"3个项目，每个成交额200万" / "每个项目200万，一共3个" / "5 deals, each 15 million": the count."""
-    m = _LEX.search("count", text)
-    if not m or not _LEX.search("each", text):
+    each = _LEX.search("each", text)
+    if not each:
         return None
-    if m.group(1):
-        count = cn_or_int(m.group(1))
-    else:
-        word = m.group(2).lower()
-        count = ENGLISH_COUNTS.get(word) or (int(word) if word.isdigit() else None)
-    return count if count and 1 < count <= EACH_COUNT_MAX else None
+    counts = []  # the count nearest the each-word ("一家技术转移服务机构，…促成了5个…，每个项目…": 5)
+    for m in _LEX.finditer("count", text):
+        if m.group(1):
+            count = cn_or_int(m.group(1))
+        else:
+            word = m.group(2).lower()
+            count = ENGLISH_COUNTS.get(word) or (int(word) if word.isdigit() else None)
+        if count and 1 < count <= EACH_COUNT_MAX:
+            counts.append((abs(m.start() - each.start()), count))
+    return min(counts)[1] if counts else None
 
 
 def _stated_count(text: str) -> int | None:
